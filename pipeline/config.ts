@@ -4,6 +4,7 @@
  * nothing else in Tapline reads process.env. Every field is documented with its variable and default.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { TaplineError } from './errors.ts';
@@ -59,6 +60,8 @@ const configSchema = z.object({
       tapsEnriched: z.string().min(1).default('taps-enriched'),
       /** TOPIC_ADJUSTMENTS_ENRICHED: applied adjustments for the sink. @default adjustments-enriched */
       adjustmentsEnriched: z.string().min(1).default('adjustments-enriched'),
+      /** TOPIC_ADJUSTMENTS_RETRY: adjustments waiting for their tap. @default adjustments-retry */
+      adjustmentsRetry: z.string().min(1).default('adjustments-retry'),
     }),
     /** TAPLINE_WORKER_GROUP: consumer group of `tapline run`. @default tapline-workers */
     workerGroup: z.string().min(1).default('tapline-workers'),
@@ -108,6 +111,8 @@ const configSchema = z.object({
     adjustmentWaitMs: z.coerce.number().int().nonnegative().default(30_000),
   }),
   worker: z.object({
+    /** TAPLINE_WORKER_ID: stable per worker instance (its Kafka transactional id). @default the host name */
+    id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash, underscore').default(hostname()),
     /** TAPLINE_METRICS_PORT: /metrics, /healthz and /readyz; 0 disables. @default 9464 */
     metricsPort: z.coerce.number().int().min(0).max(65535).default(9464),
     /** TAPLINE_SHUTDOWN_MS: deadline for a graceful stop. @default 15000 */
@@ -138,6 +143,7 @@ const envMap: Record<string, string> = {
   TOPIC_DLQ: 'kafka.topics.dlq',
   TOPIC_TAPS_ENRICHED: 'kafka.topics.tapsEnriched',
   TOPIC_ADJUSTMENTS_ENRICHED: 'kafka.topics.adjustmentsEnriched',
+  TOPIC_ADJUSTMENTS_RETRY: 'kafka.topics.adjustmentsRetry',
   TAPLINE_WORKER_GROUP: 'kafka.workerGroup',
   TAPLINE_SINK_GROUP: 'kafka.sinkGroup',
   REDIS_URL: 'redis.url',
@@ -156,6 +162,7 @@ const envMap: Record<string, string> = {
   TAPLINE_GEOIP_DB: 'detection.geoDbPath',
   TAPLINE_TAP_INDEX_DAYS: 'detection.tapIndexDays',
   TAPLINE_ADJUSTMENT_WAIT_MS: 'detection.adjustmentWaitMs',
+  TAPLINE_WORKER_ID: 'worker.id',
   TAPLINE_METRICS_PORT: 'worker.metricsPort',
   TAPLINE_SHUTDOWN_MS: 'worker.shutdownMs',
   TAPLINE_MAX_INFLIGHT: 'worker.maxInflight',
