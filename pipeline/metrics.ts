@@ -1,0 +1,118 @@
+/**
+ * Worker metrics on their own channel (Prometheus, via prom-client) and the small HTTP endpoint that
+ * serves /metrics, /healthz and /readyz. Business output never carries these figures.
+ */
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface WorkerMetrics {
+  registry: Registry;
+  recordsIn: Counter<'topic'>;
+  recordsOut: Counter<'outcome'>;
+  ruleHits: Counter<'rule'>;
+  dlq: Counter<'code'>;
+  batchSeconds: Histogram;
+  decisionLatencySeconds: Histogram;
+  consumerLag: Gauge<'topic' | 'partition'>;
+  inflight: Gauge;
+}
+
+export function createWorkerMetrics(): WorkerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'tapline_' });
+  return {
+    registry,
+    recordsIn: new Counter({
+      name: 'tapline_records_in_total',
+      help: 'Records consumed, by topic',
+      labelNames: ['topic'],
+      registers: [registry],
+    }),
+    recordsOut: new Counter({
+      name: 'tapline_records_out_total',
+      help: 'Records finished, by outcome (allow, review, block, duplicate, adjustment, pending, rejected)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    ruleHits: new Counter({
+      name: 'tapline_rule_hits_total',
+      help: 'Rules fired, by rule id',
+      labelNames: ['rule'],
+      registers: [registry],
+    }),
+    dlq: new Counter({
+      name: 'tapline_dlq_total',
+      help: 'Records sent to the dead-letter topic, by error code',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    batchSeconds: new Histogram({
+      name: 'tapline_batch_seconds',
+      help: 'Time to process and commit one batch',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    decisionLatencySeconds: new Histogram({
+      name: 'tapline_produce_to_decision_seconds',
+      help: 'From the tap record timestamp on Kafka to its decision being committed',
+      buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: [registry],
+    }),
+    consumerLag: new Gauge({
+      name: 'tapline_consumer_lag',
+      help: 'High watermark minus the next offset to process, per partition',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
+    inflight: new Gauge({
+      name: 'tapline_inflight_records',
+      help: 'Records fetched and not yet committed',
+      registers: [registry],
+    }),
+  };
+}
+
+export interface HealthState {
+  live(): boolean;
+  ready(): boolean;
+}
+
+/** Serves /metrics, /healthz and /readyz on 127.0.0.1:port (0 = a free port). */
+export async function startMetricsServer(
+  registry: Registry,
+  health: HealthState,
+  port: number,
+  host = '127.0.0.1',
+): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    void (async () => {
+      if (req.url === '/metrics') {
+        res.setHeader('content-type', registry.contentType);
+        res.end(await registry.metrics());
+      } else if (req.url === '/healthz') {
+        res.statusCode = health.live() ? 200 : 503;
+        res.end(health.live() ? 'ok\n' : 'not live\n');
+      } else if (req.url === '/readyz') {
+        res.statusCode = health.ready() ? 200 : 503;
+        res.end(health.ready() ? 'ready\n' : 'not ready\n');
+      } else {
+        res.statusCode = 404;
+        res.end('not found\n');
+      }
+    })().catch(() => {
+      res.statusCode = 500;
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  const bound = typeof address === 'object' && address ? address.port : port;
+  return {
+    server,
+    port: bound,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,191 @@
+/**
+ * The streaming worker's runtime: a kafkajs consumer group on the input topics, one Kafka transaction
+ * per consumed batch carrying every output of the batch AND the consumed offsets, so a crash at any
+ * point either commits all of a batch's effects or none. Redis effects are idempotent per tap_id and
+ * adjustment_id, so the reprocessed batch after a crash changes no window and re-sends the first
+ * decisions (see docs/EXACTLY_ONCE.md).
+ *
+ * What happens to each record is decided by the topology (pipeline/topology.ts); this file only moves
+ * bytes between Kafka and it, commits, pauses under backpressure and shuts down cleanly.
+ */
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Logger } from './logger.ts';
+import type { WorkerMetrics } from './metrics.ts';
+import type { ConsumedRecord, OutputMessage, Topology } from './topology.ts';
+
+export interface WorkerOptions {
+  kafka: Kafka;
+  logger: Logger;
+  metrics: WorkerMetrics;
+  topology: Topology;
+  groupId: string;
+  /** Stable per worker instance: a restarted worker fences its own unfinished transaction at once. */
+  transactionalId: string;
+  inputTopics: string[];
+  /** Topic of adjustments waiting for their tap: records are paused until their not-before time. */
+  retryTopic: string;
+  /** Pause fetching while more than this many records are in flight. */
+  maxInflight: number;
+}
+
+export interface RunningWorker {
+  /** Resolves when the worker has stopped: batch in flight committed, connections closed. */
+  stop(): Promise<void>;
+  ready(): boolean;
+  /** Resolves when the consumer has joined the group and fetches. */
+  started: Promise<void>;
+}
+
+const NOT_BEFORE_HEADER = 'tapline-not-before';
+
+function headerNumber(
+  headers: EachBatchPayload['batch']['messages'][number]['headers'],
+  name: string,
+): number {
+  const raw = headers?.[name];
+  const text = Buffer.isBuffer(raw) ? raw.toString() : typeof raw === 'string' ? raw : undefined;
+  return text === undefined ? 0 : Number(text);
+}
+
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const { kafka, logger, metrics, topology } = options;
+  const log = logger.child({ component: 'worker' });
+  const consumer: Consumer = kafka.consumer({
+    groupId: options.groupId,
+    readUncommitted: false,
+    maxBytesPerPartition: 1_048_576,
+    maxWaitTimeInMs: 50,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+  });
+  const producer: Producer = kafka.producer({
+    transactionalId: options.transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    transactionTimeout: 30_000,
+  });
+  await producer.connect();
+  await consumer.connect();
+  await consumer.subscribe({ topics: [...options.inputTopics, options.retryTopic], fromBeginning: true });
+
+  let ready = false;
+  let stopping = false;
+  let markStarted: () => void = () => {};
+  const started = new Promise<void>((resolve) => {
+    markStarted = resolve;
+  });
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    ready = true;
+    markStarted();
+  });
+  consumer.on(consumer.events.CRASH, (event) => {
+    ready = false;
+    log.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
+  });
+  const resumeTimers = new Set<NodeJS.Timeout>();
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    if (stopping || !payload.isRunning() || payload.isStale()) return;
+    const started = process.hrtime.bigint();
+    let messages = batch.messages;
+    if (batch.topic === options.retryTopic) {
+      // Adjustments waiting for their tap: stop at the first one that is not due, seek back to it
+      // and pause the partition until it is.
+      const now = Date.now();
+      const dueUntil = messages.findIndex((m) => headerNumber(m.headers, NOT_BEFORE_HEADER) > now);
+      if (dueUntil >= 0) {
+        const first = messages[dueUntil]!;
+        const delay = Math.max(10, headerNumber(first.headers, NOT_BEFORE_HEADER) - now);
+        messages = messages.slice(0, dueUntil);
+        const tp = [{ topic: batch.topic, partitions: [batch.partition] }];
+        consumer.pause(tp);
+        consumer.seek({ topic: batch.topic, partition: batch.partition, offset: first.offset });
+        const timer = setTimeout(() => {
+          resumeTimers.delete(timer);
+          consumer.resume(tp);
+        }, delay);
+        resumeTimers.add(timer);
+        if (messages.length === 0) return;
+      }
+    }
+    metrics.inflight.set(messages.length);
+    if (messages.length > options.maxInflight) {
+      // A single fetch never exceeds maxBytesPerPartition; this guards a misconfiguration.
+      log.warn({ records: messages.length }, 'batch larger than TAPLINE_MAX_INFLIGHT');
+    }
+    metrics.recordsIn.inc({ topic: batch.topic }, messages.length);
+    const records: ConsumedRecord[] = messages.map((m) => ({
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: m.offset,
+      timestamp: Number(m.timestamp),
+      key: m.key,
+      value: m.value,
+      notBefore: headerNumber(m.headers, NOT_BEFORE_HEADER),
+      firstSeen: headerNumber(m.headers, 'tapline-first-seen'),
+    }));
+    const output = await topology.processBatch(records);
+    await commitBatch(batch.topic, batch.partition, records[records.length - 1]!.offset, output.messages);
+    for (const m of messages) payload.resolveOffset(m.offset);
+    await payload.heartbeat();
+    const committedAt = Date.now();
+    for (const r of output.decided)
+      metrics.decisionLatencySeconds.observe((committedAt - r.timestamp) / 1000);
+    metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    metrics.consumerLag.set(
+      { topic: batch.topic, partition: String(batch.partition) },
+      Math.max(0, Number(batch.highWatermark) - Number(records[records.length - 1]!.offset) - 1),
+    );
+    metrics.inflight.set(0);
+  }
+
+  async function commitBatch(topic: string, partition: number, lastOffset: string, out: OutputMessage[]) {
+    const transaction = await producer.transaction();
+    try {
+      const byTopic = new Map<string, OutputMessage[]>();
+      for (const m of out) {
+        const list = byTopic.get(m.topic) ?? [];
+        list.push(m);
+        byTopic.set(m.topic, list);
+      }
+      if (byTopic.size > 0) {
+        await transaction.sendBatch({
+          topicMessages: [...byTopic].map(([t, messages]) => ({
+            topic: t,
+            messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+          })),
+        });
+      }
+      await transaction.sendOffsets({
+        consumerGroupId: options.groupId,
+        topics: [{ topic, partitions: [{ partition, offset: String(BigInt(lastOffset) + 1n) }] }],
+      });
+      await transaction.commit();
+    } catch (e) {
+      await transaction.abort().catch((abortError: unknown) => log.warn({ err: abortError }, 'abort failed'));
+      throw e;
+    }
+  }
+
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: 1,
+    eachBatch,
+  });
+
+  return {
+    started,
+    ready: () => ready && !stopping,
+    async stop() {
+      stopping = true;
+      for (const t of resumeTimers) clearTimeout(t);
+      // consumer.stop() waits for the batch in flight (and its commit) to finish.
+      await consumer.stop();
+      await consumer.disconnect();
+      await producer.disconnect();
+      log.info('worker stopped');
+    },
+  };
+}
