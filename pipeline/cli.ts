@@ -110,7 +110,9 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void): Command
     })
     .showHelpAfterError('(run tapline --help for usage)');
   for (const spec of commands) {
-    const cmd = program.command(spec.args ? `${spec.name} ${spec.args}` : spec.name).description(spec.summary);
+    const cmd = program
+      .command(spec.args ? `${spec.name} ${spec.args}` : spec.name)
+      .description(spec.summary);
     for (const [flags, description, defaultValue] of spec.options ?? []) {
       if (defaultValue === undefined) cmd.option(flags, description);
       else cmd.option(flags, description, defaultValue);
@@ -156,7 +158,9 @@ export async function main(argv: string[], ctx: CliContext = createCliContext())
 if (import.meta.url === `file://${process.argv[1]}`) {
   const major = Number(process.versions.node.split('.')[0]);
   if (major < 24) {
-    process.stderr.write(`tapline needs Node.js 24 or newer; this is ${process.version}. Use npm run / npx.\n`);
+    process.stderr.write(
+      `tapline needs Node.js 24 or newer; this is ${process.version}. Use npm run / npx.\n`,
+    );
     process.exitCode = 2;
   } else {
     process.exitCode = await main(process.argv.slice(2));

@@ -17,7 +17,12 @@ export const DEV_DATA_KEY = '00112233445566778899aabbccddeeff0011223344556677889
 const brokerList = z
   .string()
   .min(1)
-  .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port')).min(1));
 
 const positiveInt = z.coerce.number().int().positive();
@@ -44,7 +49,10 @@ const configSchema = z.object({
     /** KAFKA_SSL: connect with TLS. @default false */
     ssl: bool.default(false),
     /** KAFKA_VERSION: the broker release the scripts provision. @default 3.9.1 */
-    version: z.string().regex(/^\d+\.\d+\.\d+$/).default('3.9.1'),
+    version: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+$/)
+      .default('3.9.1'),
     topics: z.object({
       /** TOPIC_TAPS @default taps */
       taps: z.string().min(1).default('taps'),
@@ -70,7 +78,10 @@ const configSchema = z.object({
   }),
   redis: z.object({
     /** REDIS_URL @default redis://127.0.0.1:6379 */
-    url: z.string().regex(/^rediss?:\/\//, 'expected redis://host:port').default('redis://127.0.0.1:6379'),
+    url: z
+      .string()
+      .regex(/^rediss?:\/\//, 'expected redis://host:port')
+      .default('redis://127.0.0.1:6379'),
     /** REDIS_KEY_PREFIX: every key Tapline writes starts with it (ACLs can be limited to it). @default tl: */
     keyPrefix: z.string().default('tl:'),
   }),
@@ -82,7 +93,10 @@ const configSchema = z.object({
     /** CLICKHOUSE_PASSWORD (or CLICKHOUSE_PASSWORD_FILE) @default empty */
     password: z.string().default(''),
     /** CLICKHOUSE_DATABASE @default tapline */
-    database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an identifier').default('tapline'),
+    database: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an identifier')
+      .default('tapline'),
     /** CHDB_PATH: data directory of the embedded store. @default ./data/chdb */
     chdbPath: z.string().min(1).default('./data/chdb'),
     /** CLICKHOUSE_RETENTION_YEARS: how long transaction rows are kept. @default 5 */
@@ -98,7 +112,10 @@ const configSchema = z.object({
     /** TAPLINE_PII_KEY_VERSION: recorded beside every hash so keys can rotate. @default 1 */
     piiKeyVersion: positiveInt.default(1),
     /** TAPLINE_DATA_KEY (or TAPLINE_DATA_KEY_FILE): AES-256-GCM key for DLQ payloads, 64 hex chars. */
-    dataKey: z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex characters (32 bytes)').optional(),
+    dataKey: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex characters (32 bytes)')
+      .optional(),
   }),
   detection: z.object({
     /** TAPLINE_RULES: rules file (JSON or YAML); unset means DESIGN.md's defaults. */
@@ -112,7 +129,10 @@ const configSchema = z.object({
   }),
   worker: z.object({
     /** TAPLINE_WORKER_ID: stable per worker instance (its Kafka transactional id). @default the host name */
-    id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash, underscore').default(hostname()),
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash, underscore')
+      .default(hostname()),
     /** TAPLINE_METRICS_PORT: /metrics, /healthz and /readyz; 0 disables. @default 9464 */
     metricsPort: z.coerce.number().int().min(0).max(65535).default(9464),
     /** TAPLINE_SHUTDOWN_MS: deadline for a graceful stop. @default 15000 */
@@ -170,7 +190,12 @@ const envMap: Record<string, string> = {
 
 /** Variables whose value may instead be read from a file named by VAR_FILE (for mounted secrets). */
 const fileSecrets = ['KAFKA_SASL_PASSWORD', 'CLICKHOUSE_PASSWORD', 'TAPLINE_PII_KEY', 'TAPLINE_DATA_KEY'];
-const secretPaths = new Set(['kafka.saslPassword', 'clickhouse.password', 'secrets.piiKey', 'secrets.dataKey']);
+const secretPaths = new Set([
+  'kafka.saslPassword',
+  'clickhouse.password',
+  'secrets.piiKey',
+  'secrets.dataKey',
+]);
 const pathToVar = new Map(Object.entries(envMap).map(([k, v]) => [v, k]));
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
@@ -202,18 +227,29 @@ function rawConfig(env: Env): Record<string, unknown> {
     try {
       Object.assign(raw, parseYaml(text) as Record<string, unknown>);
     } catch (e) {
-      throw new TaplineError('CONFIG_INVALID', `TAPLINE_CONFIG: ${file} is not valid JSON or YAML.`, { cause: e });
+      throw new TaplineError('CONFIG_INVALID', `TAPLINE_CONFIG: ${file} is not valid JSON or YAML.`, {
+        cause: e,
+      });
     }
   }
   for (const name of fileSecrets) {
     const path = env[`${name}_FILE`];
-    if (path && env[name] === undefined) setPath(raw, envMap[name]!, readFileOption(path, `${name}_FILE`).trim());
+    if (path && env[name] === undefined)
+      setPath(raw, envMap[name]!, readFileOption(path, `${name}_FILE`).trim());
   }
   for (const [name, path] of Object.entries(envMap)) {
     const value = env[name];
     if (value !== undefined && value !== '') setPath(raw, path, value);
   }
-  for (const section of ['kafka', 'redis', 'clickhouse', 'schemaRegistry', 'secrets', 'detection', 'worker']) {
+  for (const section of [
+    'kafka',
+    'redis',
+    'clickhouse',
+    'schemaRegistry',
+    'secrets',
+    'detection',
+    'worker',
+  ]) {
     if (raw[section] === undefined) raw[section] = {};
   }
   const kafka = raw['kafka'] as Record<string, unknown>;
@@ -258,11 +294,15 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
   } else {
     if (!config.secrets.piiKey) {
       config.secrets.piiKey = DEV_PII_KEY;
-      warnings.push('TAPLINE_PII_KEY is not set: using the public development key; phone hashes are not secret.');
+      warnings.push(
+        'TAPLINE_PII_KEY is not set: using the public development key; phone hashes are not secret.',
+      );
     }
     if (!config.secrets.dataKey) {
       config.secrets.dataKey = DEV_DATA_KEY;
-      warnings.push('TAPLINE_DATA_KEY is not set: using the public development key; DLQ payloads are not secret.');
+      warnings.push(
+        'TAPLINE_DATA_KEY is not set: using the public development key; DLQ payloads are not secret.',
+      );
     }
   }
   if (config.kafka.saslMechanism !== 'none' && (!config.kafka.saslUsername || !config.kafka.saslPassword)) {
