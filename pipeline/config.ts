@@ -101,6 +101,8 @@ const configSchema = z.object({
     chdbPath: z.string().min(1).default('./data/chdb'),
     /** CLICKHOUSE_RETENTION_YEARS: how long transaction rows are kept. @default 5 */
     retentionYears: positiveInt.default(5),
+    /** TAPLINE_QUERY_PORT: 127.0.0.1 port where the process owning the embedded store answers `tapline query`; 0 disables. @default 8124 */
+    queryPort: z.coerce.number().int().min(0).max(65535).default(8124),
   }),
   schemaRegistry: z.object({
     /** SCHEMA_REGISTRY_URL: a Confluent-compatible registry; unset means the bundled local catalog. */
@@ -174,6 +176,7 @@ const envMap: Record<string, string> = {
   CLICKHOUSE_DATABASE: 'clickhouse.database',
   CHDB_PATH: 'clickhouse.chdbPath',
   CLICKHOUSE_RETENTION_YEARS: 'clickhouse.retentionYears',
+  TAPLINE_QUERY_PORT: 'clickhouse.queryPort',
   SCHEMA_REGISTRY_URL: 'schemaRegistry.url',
   TAPLINE_PII_KEY: 'secrets.piiKey',
   TAPLINE_PII_KEY_VERSION: 'secrets.piiKeyVersion',
