@@ -8,7 +8,11 @@ import { createChdbConnection } from 'chdb/connection';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const dataPath = mkdtempSync(join(tmpdir(), 'tapline-chdb-test-'));
-const client = createClient({ connection: createChdbConnection({ path: dataPath }) });
+// chdb types its connection against @clickhouse/client-common 1.23.0 while @clickhouse/client 1.23.1
+// bundles its own copy of those types; they differ only in ClickHouseSettings, so the cast is types-only.
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+const connection = createChdbConnection({ path: dataPath }) as unknown as ClientConnection;
+const client = createClient({ connection });
 
 afterAll(async () => {
   await client.close();
