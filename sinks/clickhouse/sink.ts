@@ -1,0 +1,211 @@
+/**
+ * `tapline sink`: the one consumer group that owns ClickHouse. It reads the four topics the workers
+ * publish, buffers rows per table, and about once a second (or at `batchRows`) writes one insert per
+ * table, then commits the consumed offsets: offsets move only after ClickHouse acknowledged.
+ *
+ * Exactly-once rows, in two layers (docs/ANALYSTS.md, "Exactly once"):
+ * - a retried insert carries the same dedup token (table + offset ranges), so ClickHouse keeps it once;
+ * - after a crash the uncommitted tail is read again, possibly cut into other batches (other tokens):
+ *   those copies are folded by ReplacingMergeTree and, before merges, by the *_unique views.
+ *
+ * While ClickHouse is down the flush keeps retrying inside the consumer's batch handler, so kafkajs
+ * stops fetching; the buffer never holds more than `maxBufferedRows`.
+ */
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Config } from '../../pipeline/config.ts';
+import type { Logger } from '../../pipeline/logger.ts';
+import type { AppliedAdjustment } from '../../pipeline/topology.ts';
+import type { Alert, Decision, EnrichedTap } from '../../schemas/types.ts';
+import { BatchBuffer, type FlushPlan } from './batchBuffer.ts';
+import { withRetry } from './retry.ts';
+import { adjustmentRow, alertRow, decisionRow, tapRow, type TableName } from './rows.ts';
+import type { AnalystStore } from './store.ts';
+
+/** The codec kinds the sink reads (schemas/codec.ts). */
+export type SinkKind = 'tapEnriched' | 'adjustment' | 'decision' | 'alert';
+/** Decodes a Kafka value of a kind (sync or async); throws on bytes it cannot read. */
+export type SinkDecoder = (kind: SinkKind, value: Buffer) => unknown;
+
+export interface SinkOptions {
+  config: Config;
+  logger: Logger;
+  store: AnalystStore;
+  kafka: Kafka;
+  decode: SinkDecoder;
+  /** Flush when this many rows are buffered. @default 20000 */
+  batchRows?: number;
+  /** Flush at least this often while rows wait. @default 1000 */
+  flushMs?: number;
+  /** Block consumption while more rows than this wait for ClickHouse. @default 4 × batchRows */
+  maxBufferedRows?: number;
+  /** Topic names; @default config.kafka.topics */
+  topics?: Partial<Record<SinkKind, string>>;
+  /** Consumer group; @default config.kafka.sinkGroup */
+  groupId?: string;
+}
+
+export interface SinkStats {
+  /** Rows acknowledged by ClickHouse. */
+  rowsWritten: number;
+  inserts: number;
+  /** Records that could not be decoded (logged with their position, skipped). */
+  undecodable: number;
+  flushes: number;
+}
+
+export interface RunningSink {
+  /** Flushes what is buffered, commits, leaves the group. */
+  stop(): Promise<void>;
+  stats(): SinkStats;
+  /** Resolves once the consumer has joined its group. */
+  started: Promise<void>;
+}
+
+const tableOf: Record<SinkKind, TableName> = {
+  tapEnriched: 'taps',
+  adjustment: 'adjustments',
+  decision: 'decisions',
+  alert: 'fraud_alerts',
+};
+
+function toRow(kind: SinkKind, value: unknown): object {
+  switch (kind) {
+    case 'tapEnriched':
+      return tapRow(value as EnrichedTap);
+    case 'adjustment':
+      return adjustmentRow(value as AppliedAdjustment);
+    case 'decision':
+      return decisionRow(value as Decision);
+    case 'alert':
+      return alertRow(value as Alert);
+  }
+}
+
+export async function startSink(options: SinkOptions): Promise<RunningSink> {
+  const { config, store, decode } = options;
+  const log = options.logger.child({ component: 'sink' });
+  const batchRows = options.batchRows ?? 20_000;
+  const flushMs = options.flushMs ?? 1_000;
+  const maxBuffered = options.maxBufferedRows ?? batchRows * 4;
+  const t = config.kafka.topics;
+  const topics: Record<SinkKind, string> = {
+    tapEnriched: options.topics?.tapEnriched ?? t.tapsEnriched,
+    adjustment: options.topics?.adjustment ?? t.adjustmentsEnriched,
+    decision: options.topics?.decision ?? t.decisions,
+    alert: options.topics?.alert ?? t.alerts,
+  };
+  const kindOf = new Map(Object.entries(topics).map(([kind, topic]) => [topic, kind as SinkKind]));
+  const stats: SinkStats = { rowsWritten: 0, inserts: 0, undecodable: 0, flushes: 0 };
+  const buffer = new BatchBuffer();
+  const stopSignal = new AbortController();
+  let heartbeat: () => Promise<void> = async () => {};
+  let flushing: Promise<void> = Promise.resolve();
+  let stopping = false;
+
+  const consumer: Consumer = options.kafka.consumer({
+    groupId: options.groupId ?? config.kafka.sinkGroup,
+    readUncommitted: false,
+    maxBytesPerPartition: 4 * 1_048_576,
+    maxBytes: 32 * 1_048_576,
+    maxWaitTimeInMs: 250,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+  });
+
+  async function writePlan(plan: FlushPlan): Promise<void> {
+    for (const batch of plan.batches) {
+      await withRetry(() => store.insert(batch.table, batch.rows, { dedupToken: batch.token }), {
+        logger: log,
+        what: `insert into ${batch.table}`,
+        onWait: () => heartbeat(),
+        signal: stopSignal.signal,
+      });
+      stats.inserts += 1;
+      stats.rowsWritten += batch.rows.length;
+    }
+    if (plan.commits.length > 0) await consumer.commitOffsets(plan.commits);
+    stats.flushes += 1;
+    log.debug({ rows: plan.rows, tables: plan.batches.length }, 'flushed');
+  }
+
+  /** Serialises flushes: the timer and the batch handler never write at the same time. */
+  function flush(): Promise<void> {
+    const run = flushing.then(async () => {
+      if (!buffer.hasPositions) return;
+      await writePlan(buffer.take());
+    });
+    flushing = run.catch(() => {});
+    return run;
+  }
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    heartbeat = payload.heartbeat;
+    if (stopping) return; // left uncommitted: read again after the restart
+    const kind = kindOf.get(batch.topic);
+    if (!kind) return;
+    const now = Date.now();
+    for (const message of batch.messages) {
+      let row: object | null = null;
+      if (message.value) {
+        try {
+          let decoded = decode(kind, message.value);
+          if (decoded instanceof Promise) decoded = await decoded;
+          row = toRow(kind, decoded);
+        } catch (e) {
+          stats.undecodable += 1;
+          log.error(
+            {
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: message.offset,
+              reason: (e as Error).message,
+            },
+            'undecodable record skipped',
+          );
+        }
+      }
+      buffer.add(row === null ? null : tableOf[kind], row, batch.topic, batch.partition, message.offset, now);
+      if (buffer.rows >= maxBuffered) await flush();
+    }
+    if (buffer.rows >= batchRows || (buffer.firstAt !== undefined && now - buffer.firstAt >= flushMs))
+      await flush();
+    await payload.heartbeat();
+  }
+
+  let markStarted: () => void = () => {};
+  const started = new Promise<void>((resolve) => {
+    markStarted = resolve;
+  });
+  consumer.on(consumer.events.GROUP_JOIN, () => markStarted());
+
+  await consumer.connect();
+  await consumer.subscribe({ topics: Object.values(topics), fromBeginning: true });
+  await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, eachBatch });
+
+  // Idle partitions never call eachBatch again: the timer writes what waits there.
+  const timer = setInterval(
+    () => {
+      if (buffer.firstAt !== undefined && Date.now() - buffer.firstAt >= flushMs && !stopping)
+        flush().catch((e: unknown) => log.error({ err: (e as Error).message }, 'timed flush failed'));
+    },
+    Math.max(50, Math.floor(flushMs / 4)),
+  );
+
+  return {
+    started,
+    stats: () => ({ ...stats }),
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(timer);
+      stopSignal.abort();
+      try {
+        await flush();
+      } finally {
+        await consumer.disconnect();
+        log.info({ ...stats }, 'sink stopped');
+      }
+    },
+  };
+}
