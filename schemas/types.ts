@@ -80,3 +80,26 @@ export interface Alert extends Decision {
 
 /** One input record of the CLI's JSON Lines format or of a Kafka topic. */
 export type InputRecord = ({ type: 'tap' } & Tap) | ({ type: 'adjustment' } & Adjustment);
+
+/**
+ * A record that could not be processed, as published to the DLQ topic. The original bytes are
+ * encrypted with the data key (see sinks/dlq.ts) so they can be replayed after a fix without raw
+ * personal data sitting in a topic.
+ */
+export interface DlqRecord {
+  /** Where the record was read: topic, partition and offset (a decimal string, as Kafka clients give it). */
+  topic: string;
+  partition: number;
+  offset: string;
+  /** An ErrorCode of pipeline/errors.ts, e.g. DECODE_FAILED. */
+  code: string;
+  /** What is wrong, for a person; never contains a raw phone number. */
+  reason: string;
+  /** Epoch milliseconds. */
+  failed_at: number;
+  /** Version byte, nonce, tag and ciphertext of the original record bytes (AES-256-GCM). */
+  payload: Buffer;
+}
+
+/** A decoded or validated value, or the reason it was refused. */
+export type Validated<T> = { ok: true; value: T } | { ok: false; code: 'VALIDATION_FAILED'; reason: string };

@@ -1,0 +1,135 @@
+/**
+ * The CLI's JSON Lines format: one tap or adjustment per line, discriminated by `type`, timestamps
+ * ISO-8601 with a zone. The same validation as the Avro path applies (schemas/validate.ts).
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { formatIsoTimestamp } from './timestamps.ts';
+import type { Adjustment, Decision, InputRecord, Tap } from './types.ts';
+import { show, validateAdjustment, validateTap, type ValidateOptions } from './validate.ts';
+
+export type ParseOutcome =
+  | { ok: true; record: InputRecord }
+  | { ok: false; code: 'DECODE_FAILED' | 'VALIDATION_FAILED'; reason: string };
+
+/** Longest line accepted; a real record is well under 2 KiB, so this only stops runaway input. */
+export const maxLineLength = 64 * 1024;
+
+/** Parses and validates one line of a JSON Lines input file. Never throws. */
+export function parseInputLine(text: string, options: ValidateOptions = {}): ParseOutcome {
+  if (text.length > maxLineLength) {
+    return {
+      ok: false,
+      code: 'DECODE_FAILED',
+      reason: `line is ${text.length} characters long; the limit is ${maxLineLength}`,
+    };
+  }
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, code: 'DECODE_FAILED', reason: `not valid JSON: ${(e as Error).message}` };
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+    return { ok: false, code: 'DECODE_FAILED', reason: `expected a JSON object, got ${show(obj)}` };
+  }
+  const o = obj as Record<string, unknown>;
+  // Epoch numbers are refused in files: seconds or milliseconds cannot be told apart by eye.
+  if (typeof o['occurred_at'] === 'number') {
+    return {
+      ok: false,
+      code: 'VALIDATION_FAILED',
+      reason: `occurred_at: must be an ISO-8601 timestamp with a zone such as 2026-11-03T09:15:02.120Z, got ${show(o['occurred_at'])}`,
+    };
+  }
+  if (o['type'] === 'tap') {
+    const v = validateTap(o, options);
+    return v.ok ? { ok: true, record: { type: 'tap', ...v.value } } : v;
+  }
+  if (o['type'] === 'adjustment') {
+    const v = validateAdjustment(o, options);
+    return v.ok ? { ok: true, record: { type: 'adjustment', ...v.value } } : v;
+  }
+  return {
+    ok: false,
+    code: 'VALIDATION_FAILED',
+    reason: `type: must be "tap" or "adjustment", got ${show(o['type'])}`,
+  };
+}
+
+/**
+ * Streams the lines of a file of any size with their 1-based line numbers. Blank lines are skipped
+ * but still counted, so a reject's line number matches what an editor shows. CRLF and a leading
+ * byte-order mark are tolerated.
+ */
+export async function* readLines(path: string): AsyncIterable<{ lineNo: number; text: string }> {
+  const input = createReadStream(path, { encoding: 'utf8' });
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let lineNo = 0;
+  try {
+    for await (const raw of lines) {
+      lineNo += 1;
+      const text = lineNo === 1 && raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
+      if (text.trim() === '') continue;
+      yield { lineNo, text };
+    }
+  } finally {
+    lines.close();
+    input.destroy();
+  }
+}
+
+/** One decision line: snake_case, ISO-8601 UTC `decided_at`, `duplicate` and `late` only when true. */
+export function formatDecisionLine(d: Decision): string {
+  const line: Record<string, unknown> = {
+    tap_id: d.tap_id,
+    decision: d.decision,
+    rules: d.rules,
+    reasons: d.reasons,
+    rules_version: d.rules_version,
+    geo_db: d.geo_db,
+    decided_at: formatIsoTimestamp(d.decided_at),
+  };
+  if (d.duplicate === true) line['duplicate'] = true;
+  if (d.late === true) line['late'] = true;
+  return JSON.stringify(line);
+}
+
+/** One input line (as the simulator writes them): `type` first, ISO timestamps, nulls left out. */
+export function formatInputLine(r: InputRecord): string {
+  const line: Record<string, unknown> = { type: r.type };
+  const fields: Record<string, unknown> = r.type === 'tap' ? tapLine(r) : adjustmentLine(r);
+  for (const [k, v] of Object.entries(fields)) if (v !== null && v !== undefined) line[k] = v;
+  return JSON.stringify(line);
+}
+
+function tapLine(t: Tap): Record<string, unknown> {
+  return {
+    tap_id: t.tap_id,
+    occurred_at: formatIsoTimestamp(t.occurred_at),
+    account_id: t.account_id,
+    msisdn: t.msisdn,
+    carrier: t.carrier,
+    device_id: t.device_id,
+    ip: t.ip,
+    platform_id: t.platform_id,
+    creator_id: t.creator_id,
+    item_id: t.item_id,
+    channel: t.channel,
+    amount: t.amount,
+    currency: t.currency,
+    status: t.status,
+    retry_of: t.retry_of,
+  };
+}
+
+function adjustmentLine(a: Adjustment): Record<string, unknown> {
+  return {
+    adjustment_id: a.adjustment_id,
+    occurred_at: formatIsoTimestamp(a.occurred_at),
+    tap_id: a.tap_id,
+    kind: a.kind,
+    amount: a.amount,
+    reason: a.reason,
+  };
+}
