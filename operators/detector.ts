@@ -1,0 +1,454 @@
+/**
+ * The detection engine, designed for batches. The streaming worker and `tapline backtest` call:
+ *
+ *   const detector = createDetector({ store, rules, geo, clock?, tapIndexDays? });
+ *   const outcomes = await detector.processBatch(records);   // one Outcome per record, same order
+ *   detector.setRules(newRules);                              // e.g. from watchRules(); next batch on
+ *
+ * records: `{ kind: 'tap', tap: EnrichedTap, source? }` or `{ kind: 'adjustment', adjustment, source? }`
+ * (`source`: the record's position, e.g. `topic/partition/offset`, so a replay after a crash is told
+ * apart from a producer duplicate; omit it offline). Records of a batch are applied in order.
+ *
+ * Outcomes:
+ *   decision  { decision, tap, replay }: `decision.duplicate` is set for a producer duplicate (the first
+ *             decision again, no state change); `replay` for the same record delivered again (re-send
+ *             the decision as it was).
+ *   applied   { adjustment: AppliedAdjustment (with its tap's context), duplicate }
+ *   pending   { reason }: the adjustment's tap is unknown (yet); the worker retries, backtest rejects.
+ *   rejected  { code, reason }: DUPLICATE_CONFLICT (same tap_id, other content) or ADJUSTMENT_REJECTED.
+ *
+ * Store round trips per batch: lookupTaps (only for adjustments whose tap is not in the batch),
+ * execute, finish (see operators/stateStore.ts).
+ */
+import { createHash } from 'node:crypto';
+import type { AppliedAdjustment } from '../pipeline/topology.ts';
+import type { ErrorCode } from '../pipeline/errors.ts';
+import type { Adjustment, Decision, EnrichedTap } from '../schemas/types.ts';
+import { checkAdjustment } from './adjustments.ts';
+import { capMonth } from './calendarMonth.ts';
+import { decide } from './decide.ts';
+import {
+  DECLINED_FLAG,
+  RETRY_FLAG,
+  type EntityState,
+  type PhoneAdjustmentKind,
+  type TapIndexEntry,
+} from './entityState.ts';
+import type { Geo } from './geo.ts';
+import type { Rules } from './rulesFile.ts';
+import type { EntityViews, TapContext } from './ruleTypes.ts';
+import type { EntityRef, FinishOp, StateStore, StoreOp, StoreResult, TapRecord } from './stateStore.ts';
+
+export type DetectorInput =
+  | { kind: 'tap'; tap: EnrichedTap; source?: string }
+  | { kind: 'adjustment'; adjustment: Adjustment; source?: string };
+
+export type Outcome =
+  | { kind: 'decision'; decision: Decision; tap: EnrichedTap; replay: boolean }
+  | { kind: 'applied'; adjustment: AppliedAdjustment; duplicate: boolean }
+  | { kind: 'pending'; reason: string }
+  | { kind: 'rejected'; code: ErrorCode; reason: string };
+
+export interface DetectorOptions {
+  store: StateStore;
+  rules: Rules;
+  geo: Geo;
+  /** Wall clock for `decided_at`. @default Date.now */
+  clock?: () => number;
+  /** How long the tap index keeps a tap for its adjustments. @default 400 */
+  tapIndexDays?: number;
+}
+
+export interface Detector {
+  processBatch(records: readonly DetectorInput[]): Promise<Outcome[]>;
+  setRules(rules: Rules): void;
+  rules(): Rules;
+}
+
+const DAY = 86_400_000;
+/** Keys outlive their retention by this much, so a quiet hour never loses state still in a window. */
+const TTL_SLACK = 3_600_000;
+/** A phone keeps its month sums at least through the longest month plus lateness. */
+const MONTH_KEEP = 32 * DAY;
+const PHONE_KINDS = new Set<string>(['REFUND', 'CHARGEBACK', 'UNPAID', 'COLLECTED']);
+
+/** Stable content hash of a tap: same tap_id + same hash is a duplicate, another hash a conflict. */
+export function tapContentHash(t: EnrichedTap): string {
+  const fields = [
+    t.tap_id,
+    t.occurred_at,
+    t.account_id,
+    t.msisdn_hash,
+    t.carrier,
+    t.device_id,
+    t.ip,
+    t.platform_id,
+    t.creator_id,
+    t.item_id,
+    t.channel,
+    t.amount,
+    t.currency,
+    t.status,
+    t.retry_of,
+  ];
+  return createHash('sha256').update(JSON.stringify(fields)).digest('base64url').slice(0, 22);
+}
+
+const round4 = (x: number | undefined) => (x === undefined ? null : Math.round(x * 1e4) / 1e4);
+
+interface Retention {
+  account: number;
+  msisdn: number;
+  device: number;
+  lateness: number;
+  unpaid: number;
+}
+
+function retention(rules: Rules): Retention {
+  const r = rules.rules;
+  const late = rules.lateness_ms;
+  return {
+    account:
+      Math.max(
+        r.account_burst.window_ms,
+        r.account_declines.window_ms,
+        r.account_many_devices.window_ms,
+        r.ip_jump.window_ms,
+      ) + late,
+    msisdn: Math.max(r.msisdn_daily_amount.window_ms, r.msisdn_many_accounts.window_ms) + late,
+    device: r.device_many_accounts.window_ms + late,
+    lateness: late,
+    unpaid: r.blocklist.unpaid_block_ms,
+  };
+}
+
+type Plan =
+  | {
+      kind: 'tap';
+      tap: EnrichedTap;
+      hash: string;
+      ctx: TapContext;
+      entry: TapIndexEntry;
+      first: number;
+      source?: string;
+    }
+  | { kind: 'tapRepeat'; tap: EnrichedTap; hash: string; of: number }
+  | {
+      kind: 'adjustment';
+      adjustment: Adjustment;
+      base: TapIndexEntry;
+      first: number;
+      phone: boolean;
+      phoneAdj?: PhoneArgs;
+    }
+  | { kind: 'done'; outcome: Outcome };
+
+type PhoneArgs = {
+  msisdnHash: string;
+  adjustment: {
+    adjustmentId: string;
+    kind: PhoneAdjustmentKind;
+    tapId: string;
+    amount: number;
+    monthKey: string;
+    occurredAt: number;
+  };
+};
+
+function applied(adj: Adjustment, e: TapIndexEntry, duplicate: boolean): Outcome {
+  return {
+    kind: 'applied',
+    duplicate,
+    adjustment: {
+      ...adj,
+      account_id: e.account_id,
+      msisdn_hash: e.msisdn_hash,
+      platform_id: e.platform_id,
+      creator_id: e.creator_id,
+      carrier: e.carrier,
+      currency: e.currency,
+      tap_occurred_at: e.occurred_at,
+    },
+  };
+}
+
+export function createDetector(options: DetectorOptions): Detector {
+  const { store, geo } = options;
+  const clock = options.clock ?? Date.now;
+  const tapTtl = (options.tapIndexDays ?? 400) * DAY;
+  let rules = options.rules;
+  let ret = retention(rules);
+
+  return {
+    rules: () => rules,
+    setRules(next) {
+      rules = next;
+      ret = retention(next);
+    },
+    async processBatch(records) {
+      const batchRules = rules;
+      const r = ret;
+      const accountTtl = r.account + TTL_SLACK;
+      const deviceTtl = r.device + TTL_SLACK;
+      const msisdnTtl = Math.max(r.msisdn, r.unpaid, MONTH_KEEP) + TTL_SLACK;
+
+      // Taps that adjustments of this batch name, when the tap itself is not earlier in the batch.
+      const local = new Map<string, TapIndexEntry>();
+      const toLookup: string[] = [];
+      const tapIdsSoFar = new Set<string>();
+      for (const rec of records) {
+        if (rec.kind === 'tap') tapIdsSoFar.add(rec.tap.tap_id);
+        else if (!tapIdsSoFar.has(rec.adjustment.tap_id)) toLookup.push(rec.adjustment.tap_id);
+      }
+      const looked: Array<TapRecord | null> =
+        toLookup.length > 0 ? await store.lookupTaps([...new Set(toLookup)]) : [];
+      [...new Set(toLookup)].forEach((id, i) => {
+        const found = looked[i];
+        if (found) local.set(id, found.entry);
+      });
+
+      const ops: StoreOp[] = [];
+      const plans: Plan[] = [];
+      const firstTapInBatch = new Map<string, number>();
+      for (const rec of records) {
+        if (rec.kind === 'tap') {
+          const tap = rec.tap;
+          const hash = tapContentHash(tap);
+          const earlier = firstTapInBatch.get(tap.tap_id);
+          if (earlier !== undefined) {
+            plans.push({ kind: 'tapRepeat', tap, hash, of: earlier });
+            continue;
+          }
+          firstTapInBatch.set(tap.tap_id, plans.length);
+          const loc = geo.lookup(tap.ip);
+          const month = capMonth(tap.occurred_at, batchRules.rules.monthly_cap.timezone);
+          const ctx: TapContext = { tap, geo: loc, monthKey: `${month}|${tap.currency}` };
+          const approved = tap.status === 'APPROVED' ? tap.amount : 0;
+          const entry: TapIndexEntry = {
+            v: 0,
+            h: hash,
+            src: rec.source ?? null,
+            account_id: tap.account_id,
+            msisdn_hash: tap.msisdn_hash,
+            platform_id: tap.platform_id,
+            creator_id: tap.creator_id,
+            carrier: tap.carrier,
+            currency: tap.currency,
+            occurred_at: tap.occurred_at,
+            month: ctx.monthKey,
+            amount: tap.amount,
+            status: tap.status,
+            reversed: 0,
+            held: 0,
+            adj: {},
+          };
+          local.set(tap.tap_id, entry);
+          const flags = (tap.status === 'APPROVED' ? 0 : DECLINED_FLAG) | (tap.retry_of ? RETRY_FLAG : 0);
+          plans.push({ kind: 'tap', tap, hash, ctx, entry, first: ops.length, source: rec.source });
+          ops.push(
+            { op: 'claimTap', tapId: tap.tap_id, entry, ttlMs: tapTtl },
+            {
+              op: 'insertEvent',
+              entity: { type: 'a', id: tap.account_id },
+              retentionMs: r.account,
+              ttlMs: accountTtl,
+              event: [
+                tap.tap_id,
+                tap.occurred_at,
+                flags,
+                tap.device_id,
+                loc?.country ?? null,
+                round4(loc?.lat),
+                round4(loc?.lon),
+              ],
+            },
+            {
+              op: 'insertEvent',
+              entity: { type: 'm', id: tap.msisdn_hash },
+              retentionMs: r.msisdn,
+              ttlMs: msisdnTtl,
+              event: [tap.tap_id, tap.occurred_at, tap.account_id, approved, tap.currency],
+              month: { key: ctx.monthKey, amount: approved },
+              holdWindowMs: r.unpaid,
+              adjustmentKeepMs: msisdnTtl,
+            },
+            {
+              op: 'insertEvent',
+              entity: { type: 'd', id: tap.device_id },
+              retentionMs: r.device,
+              ttlMs: deviceTtl,
+              event: [tap.tap_id, tap.occurred_at, tap.account_id],
+            },
+          );
+          continue;
+        }
+        const adj = rec.adjustment;
+        const base = local.get(adj.tap_id);
+        if (!base) {
+          plans.push({
+            kind: 'done',
+            outcome: {
+              kind: 'pending',
+              reason: `adjustment ${adj.adjustment_id}: tap ${adj.tap_id} is unknown`,
+            },
+          });
+          continue;
+        }
+        if (base.adj[adj.adjustment_id]) {
+          plans.push({ kind: 'done', outcome: applied(adj, base, true) });
+          continue;
+        }
+        const check = checkAdjustment(base, adj);
+        if (!check.ok) {
+          plans.push({
+            kind: 'done',
+            outcome: { kind: 'rejected', code: 'ADJUSTMENT_REJECTED', reason: check.reason },
+          });
+          continue;
+        }
+        local.set(adj.tap_id, check.entry);
+        const phone = PHONE_KINDS.has(adj.kind);
+        const plan: Plan = { kind: 'adjustment', adjustment: adj, base, first: ops.length, phone };
+        ops.push({
+          op: 'adjustTap',
+          tapId: adj.tap_id,
+          adjustmentId: adj.adjustment_id,
+          expectedVersion: base.v,
+          entry: check.entry,
+          ttlMs: tapTtl,
+        });
+        if (phone) {
+          plan.phoneAdj = {
+            msisdnHash: base.msisdn_hash,
+            adjustment: {
+              adjustmentId: adj.adjustment_id,
+              kind: adj.kind as PhoneAdjustmentKind,
+              tapId: adj.tap_id,
+              amount: adj.amount,
+              monthKey: base.month,
+              occurredAt: adj.occurred_at,
+            },
+          };
+          ops.push({ op: 'adjustPhone', ...plan.phoneAdj, ttlMs: msisdnTtl });
+        }
+        plans.push(plan);
+      }
+
+      const results: StoreResult[] = ops.length > 0 ? await store.execute(ops) : [];
+      const finish: FinishOp[] = [];
+      const outcomes: Outcome[] = [];
+      const decidedAt = clock();
+
+      for (const plan of plans) {
+        switch (plan.kind) {
+          case 'done':
+            outcomes.push(plan.outcome);
+            break;
+          case 'tapRepeat': {
+            const first = outcomes[plan.of]!;
+            const firstPlan = plans[plan.of] as Extract<Plan, { kind: 'tap' }>;
+            if (first.kind !== 'decision') outcomes.push(first);
+            else if (firstPlan.hash !== plan.hash) outcomes.push(conflict(plan.tap.tap_id));
+            else
+              outcomes.push({
+                kind: 'decision',
+                decision: { ...first.decision, duplicate: true },
+                tap: plan.tap,
+                replay: false,
+              });
+            break;
+          }
+          case 'tap': {
+            const claim = results[plan.first]!;
+            const inserts = [1, 2, 3].map((k) => results[plan.first + k]) as Array<
+              Extract<StoreResult, { op: 'insertEvent' }>
+            >;
+            const refs: EntityRef[] = [
+              { type: 'a', id: plan.tap.account_id },
+              { type: 'm', id: plan.tap.msisdn_hash },
+              { type: 'd', id: plan.tap.device_id },
+            ];
+            const undo = () =>
+              inserts.forEach((ins, k) => {
+                if (!ins.inserted) return;
+                const removal: FinishOp = { op: 'removeEvent', entity: refs[k]!, tapId: plan.tap.tap_id };
+                if (k === 1 && plan.tap.status === 'APPROVED')
+                  removal.month = { key: plan.ctx.monthKey, amount: plan.tap.amount };
+                finish.push(removal);
+              });
+            if (claim.op === 'claimTap' && claim.status === 'seen') {
+              if (claim.entry.h !== plan.hash) {
+                undo();
+                outcomes.push(conflict(plan.tap.tap_id));
+                break;
+              }
+              if (claim.decision !== null) {
+                undo();
+                const replay = plan.source !== undefined && claim.entry.src === plan.source;
+                outcomes.push({
+                  kind: 'decision',
+                  decision: replay ? claim.decision : { ...claim.decision, duplicate: true },
+                  tap: plan.tap,
+                  replay,
+                });
+                break;
+              }
+              // Seen but never decided (a crash between the two round trips): decide it now.
+            }
+            const views: EntityViews = {
+              account: inserts[0]!.state,
+              msisdn: inserts[1]!.state,
+              device: inserts[2]!.state,
+            };
+            const t = plan.tap.occurred_at;
+            const late = inserts.some((ins) => ins.prevMax >= 0 && t < ins.prevMax - r.lateness);
+            const decision = decide({
+              ctx: plan.ctx,
+              views,
+              rules: batchRules,
+              geoDb: geo.build,
+              decidedAt,
+              late,
+            });
+            finish.push({ op: 'recordDecision', tapId: plan.tap.tap_id, decision, ttlMs: tapTtl });
+            outcomes.push({ kind: 'decision', decision, tap: plan.tap, replay: false });
+            break;
+          }
+          case 'adjustment': {
+            const res = results[plan.first] as Extract<StoreResult, { op: 'adjustTap' }>;
+            const phone = plan.phone
+              ? (results[plan.first + 1] as Extract<StoreResult, { op: 'adjustPhone' }>)
+              : null;
+            if (res.status !== 'ok' && phone?.applied && plan.phoneAdj)
+              finish.push({ op: 'undoAdjustPhone', ...plan.phoneAdj });
+            const adj = plan.adjustment;
+            if (res.status === 'ok') outcomes.push(applied(adj, plan.base, false));
+            else if (res.status === 'duplicate') outcomes.push(applied(adj, plan.base, true));
+            else
+              outcomes.push({
+                kind: 'pending',
+                reason:
+                  res.status === 'unknown'
+                    ? `adjustment ${adj.adjustment_id}: tap ${adj.tap_id} is unknown`
+                    : `adjustment ${adj.adjustment_id}: tap ${adj.tap_id} changed while it was checked; try again`,
+              });
+            break;
+          }
+        }
+      }
+      if (finish.length > 0) await store.finish(finish);
+      return outcomes;
+    },
+  };
+}
+
+function conflict(tapId: string): Outcome {
+  return {
+    kind: 'rejected',
+    code: 'DUPLICATE_CONFLICT',
+    reason: `tap_id ${tapId} was already seen with different content; a tap_id names one attempt only`,
+  };
+}
+
+/** Exported for tests: entity views are plain states. */
+export type { EntityState };

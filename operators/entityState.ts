@@ -1,0 +1,206 @@
+/**
+ * The state kept per entity (account, phone, device) and per tap, and its transitions as pure
+ * functions. The in-memory store runs these functions; the Redis store runs Lua scripts that mirror
+ * them line by line (operators/redisScripts.ts). The conformance suite runs the same scenarios
+ * through both.
+ *
+ * An entity keeps its recent events as compact tuples, newest event time seen (`m`), and for a phone
+ * its monthly sums and unpaid holds. Events are keyed by tap_id, so inserting a tap twice changes
+ * nothing; events older than the entity's retention behind `m` are dropped on every write.
+ */
+
+/** Bits of AccountEvent[2]. */
+export const DECLINED_FLAG = 1;
+export const RETRY_FLAG = 2;
+
+/** [tap_id, occurred_at, flags, device_id, country, lat, lon] */
+export type AccountEvent = [string, number, number, string, string | null, number | null, number | null];
+/** [tap_id, occurred_at, account_id, APPROVED amount (0 otherwise), currency] */
+export type MsisdnEvent = [string, number, string, number, string];
+/** [tap_id, occurred_at, account_id] */
+export type DeviceEvent = [string, number, string];
+export type EntityEvent = AccountEvent | MsisdnEvent | DeviceEvent;
+
+/** A phone's unpaid hold on one tap: [latest UNPAID time, unpaid total, collected total]. */
+export type Hold = [number, number, number];
+
+export interface EntityState {
+  /** Newest event time seen; -1 before the first. */
+  m: number;
+  e: EntityEvent[];
+  /** Phone only: net APPROVED amount per `${YYYY-MM}|${currency}` (less refunds and chargebacks). */
+  mo?: Record<string, number>;
+  /** Phone only: unpaid holds by tap_id. */
+  h?: Record<string, Hold>;
+  /** Phone only: adjustments applied (id → event time), for idempotency. */
+  ad?: Record<string, number>;
+}
+
+export type EntityType = 'a' | 'm' | 'd';
+
+export interface InsertEventArgs {
+  event: EntityEvent;
+  retentionMs: number;
+  /** Phone: add the APPROVED amount to this month's sum. */
+  month?: { key: string; amount: number };
+  /** Phone: holds older than this behind `m` are dropped. */
+  holdWindowMs?: number;
+  /** Phone: adjustment ids older than this behind `m` are forgotten. */
+  adjustmentKeepMs?: number;
+}
+
+export interface InsertResult {
+  inserted: boolean;
+  /** `m` before this insert; -1 when the entity was new. */
+  prevMax: number;
+  state: EntityState;
+}
+
+/** How many distinct months a phone keeps sums for (the current one and two before). */
+export const MONTHS_KEPT = 3;
+
+function emptyState(): EntityState {
+  return { m: -1, e: [] };
+}
+
+/** A snapshot callers can keep while the store moves on (event tuples are never mutated in place). */
+export function cloneState(s: EntityState): EntityState {
+  const c: EntityState = { m: s.m, e: s.e.slice() };
+  if (s.mo) c.mo = { ...s.mo };
+  if (s.h) c.h = Object.fromEntries(Object.entries(s.h).map(([k, v]) => [k, [v[0], v[1], v[2]] as Hold]));
+  if (s.ad) c.ad = { ...s.ad };
+  return c;
+}
+
+function trim(s: EntityState, args: Omit<InsertEventArgs, 'event' | 'month'>): void {
+  const cut = s.m - args.retentionMs;
+  s.e = s.e.filter((ev) => ev[1] > cut);
+  if (s.h && args.holdWindowMs !== undefined) {
+    const holdCut = s.m - args.holdWindowMs;
+    for (const [tap, hold] of Object.entries(s.h))
+      if (hold[0] <= holdCut || hold[1] <= hold[2]) delete s.h[tap];
+  }
+  if (s.ad && args.adjustmentKeepMs !== undefined) {
+    const adjCut = s.m - args.adjustmentKeepMs;
+    for (const [id, t] of Object.entries(s.ad)) if (t <= adjCut) delete s.ad[id];
+  }
+  if (s.mo) {
+    const months = [...new Set(Object.keys(s.mo).map((k) => k.slice(0, 7)))].sort().reverse();
+    const oldest = months[MONTHS_KEPT - 1];
+    if (oldest !== undefined) for (const k of Object.keys(s.mo)) if (k.slice(0, 7) < oldest) delete s.mo[k];
+  }
+}
+
+/** Inserts one tap's event (idempotent by tap_id), then trims. Mutates and returns `state`. */
+export function insertEvent(state: EntityState | undefined, args: InsertEventArgs): InsertResult {
+  const s = state ?? emptyState();
+  const prevMax = s.m;
+  const id = args.event[0];
+  const inserted = !s.e.some((ev) => ev[0] === id);
+  if (inserted) {
+    s.e.push(args.event);
+    if (args.event[1] > s.m) s.m = args.event[1];
+    if (args.month && args.month.amount !== 0) {
+      s.mo ??= {};
+      s.mo[args.month.key] = (s.mo[args.month.key] ?? 0) + args.month.amount;
+    }
+  }
+  trim(s, args);
+  return { inserted, prevMax, state: s };
+}
+
+/** Removes a tap's event inserted by mistake (a duplicate or conflicting tap_id). */
+export function removeEvent(
+  state: EntityState | undefined,
+  tapId: string,
+  month?: { key: string; amount: number },
+): void {
+  if (!state) return;
+  const before = state.e.length;
+  state.e = state.e.filter((ev) => ev[0] !== tapId);
+  const sum = state.mo?.[month?.key ?? ''];
+  if (state.e.length !== before && month && state.mo && sum !== undefined)
+    state.mo[month.key] = sum - month.amount;
+}
+
+export type PhoneAdjustmentKind = 'REFUND' | 'CHARGEBACK' | 'UNPAID' | 'COLLECTED';
+
+export interface PhoneAdjustment {
+  adjustmentId: string;
+  kind: PhoneAdjustmentKind;
+  tapId: string;
+  amount: number;
+  /** `${YYYY-MM}|${currency}` of the adjusted tap. */
+  monthKey: string;
+  occurredAt: number;
+}
+
+/** Applies an adjustment's effect on the phone (idempotent by adjustment id); true when applied. */
+export function adjustPhone(
+  state: EntityState | undefined,
+  adj: PhoneAdjustment,
+): { applied: boolean; state: EntityState } {
+  const s = state ?? emptyState();
+  s.ad ??= {};
+  if (s.ad[adj.adjustmentId] !== undefined) return { applied: false, state: s };
+  s.ad[adj.adjustmentId] = adj.occurredAt;
+  applyPhoneEffect(s, adj, 1);
+  return { applied: true, state: s };
+}
+
+/** Reverses an adjustment applied by mistake (its tap index update did not go through). */
+export function undoPhoneAdjustment(state: EntityState | undefined, adj: PhoneAdjustment): void {
+  if (!state?.ad || state.ad[adj.adjustmentId] === undefined) return;
+  delete state.ad[adj.adjustmentId];
+  applyPhoneEffect(state, adj, -1);
+}
+
+function applyPhoneEffect(s: EntityState, adj: PhoneAdjustment, sign: 1 | -1): void {
+  switch (adj.kind) {
+    case 'REFUND':
+    case 'CHARGEBACK':
+      s.mo ??= {};
+      s.mo[adj.monthKey] = (s.mo[adj.monthKey] ?? 0) - sign * adj.amount;
+      return;
+    case 'UNPAID': {
+      s.h ??= {};
+      const hold = s.h[adj.tapId] ?? [adj.occurredAt, 0, 0];
+      if (sign === 1 && adj.occurredAt > hold[0]) hold[0] = adj.occurredAt;
+      hold[1] += sign * adj.amount;
+      s.h[adj.tapId] = hold;
+      return;
+    }
+    case 'COLLECTED': {
+      const hold = s.h?.[adj.tapId];
+      if (hold) hold[2] += sign * adj.amount;
+      return;
+    }
+  }
+}
+
+/** One tap's record in the tap index: enough for adjustments to find and check their tap. */
+export interface TapIndexEntry {
+  /** Bumped on every change; adjustments apply only against the version they were checked on. */
+  v: number;
+  /** Content hash of the tap (duplicates vs conflicts). */
+  h: string;
+  /** Source position of the first delivery (topic/partition/offset), for replays; null offline. */
+  src: string | null;
+  account_id: string;
+  msisdn_hash: string;
+  platform_id: string;
+  creator_id: string | null;
+  carrier: string;
+  currency: string;
+  occurred_at: number;
+  /** `${YYYY-MM}|${currency}` in the cap's zone. */
+  month: string;
+  amount: number;
+  status: string;
+  /** REFUND + CHARGEBACK so far. */
+  reversed: number;
+  /** Open hold: UNPAID − COLLECTED − WRITE_OFF. */
+  held: number;
+  /** Adjustment ids applied. */
+  adj: Record<string, 1>;
+}

@@ -1,0 +1,152 @@
+/**
+ * In-memory StateStore: the same transitions as the Redis scripts (operators/entityState.ts), for
+ * `tapline backtest` and unit tests. Memory stays bounded by TTLs measured in event time: a key
+ * expires once the newest event time the store has seen passes its last write plus its TTL (a
+ * backtest replays months in seconds, so wall-clock TTLs would never fire).
+ */
+import type { Decision } from '../schemas/types.ts';
+import {
+  adjustPhone,
+  cloneState,
+  insertEvent,
+  removeEvent,
+  undoPhoneAdjustment,
+  type EntityState,
+  type TapIndexEntry,
+} from './entityState.ts';
+import type { EntityRef, FinishOp, StateStore, StoreOp, StoreResult, TapRecord } from './stateStore.ts';
+
+interface Slot<T> {
+  value: T;
+  expiresAt: number;
+}
+
+export interface MemoryStoreStats {
+  entities: number;
+  taps: number;
+}
+
+export interface MemoryStore extends StateStore {
+  stats(): MemoryStoreStats;
+  /** Copies of the state, for tests. */
+  entity(ref: EntityRef): EntityState | undefined;
+  tap(tapId: string): TapRecord | undefined;
+}
+
+/** How many writes between sweeps of expired keys (amortized eviction). */
+const SWEEP_EVERY = 50_000;
+
+export function createMemoryStore(): MemoryStore {
+  const entities = new Map<string, Slot<EntityState>>();
+  const taps = new Map<string, Slot<{ entry: TapIndexEntry; decision: Decision | null }>>();
+  let now = -Infinity;
+  let writes = 0;
+
+  const key = (ref: EntityRef) => `${ref.type}:${ref.id}`;
+  const advance = (t: number) => {
+    if (t > now) now = t;
+    if (++writes % SWEEP_EVERY === 0) sweep();
+  };
+  const sweep = () => {
+    for (const [k, slot] of entities) if (slot.expiresAt <= now) entities.delete(k);
+    for (const [k, slot] of taps) if (slot.expiresAt <= now) taps.delete(k);
+  };
+  const live = <T>(map: Map<string, Slot<T>>, k: string): Slot<T> | undefined => {
+    const slot = map.get(k);
+    if (slot && slot.expiresAt <= now) {
+      map.delete(k);
+      return undefined;
+    }
+    return slot;
+  };
+  const touchEntity = (k: string, state: EntityState, ttlMs: number, t: number) => {
+    entities.set(k, { value: state, expiresAt: Math.max(t, state.m) + ttlMs });
+  };
+
+  function apply(op: StoreOp): StoreResult {
+    switch (op.op) {
+      case 'claimTap': {
+        advance(op.entry.occurred_at);
+        const found = live(taps, op.tapId);
+        if (found)
+          return {
+            op: 'claimTap',
+            status: 'seen',
+            entry: structuredClone(found.value.entry),
+            decision: found.value.decision,
+          };
+        taps.set(op.tapId, {
+          value: { entry: structuredClone(op.entry), decision: null },
+          expiresAt: op.entry.occurred_at + op.ttlMs,
+        });
+        return { op: 'claimTap', status: 'new' };
+      }
+      case 'insertEvent': {
+        advance(op.event[1]);
+        const k = key(op.entity);
+        const r = insertEvent(live(entities, k)?.value, op);
+        touchEntity(k, r.state, op.ttlMs, op.event[1]);
+        return { op: 'insertEvent', inserted: r.inserted, prevMax: r.prevMax, state: cloneState(r.state) };
+      }
+      case 'adjustTap': {
+        const found = live(taps, op.tapId);
+        if (!found) return { op: 'adjustTap', status: 'unknown' };
+        if (found.value.entry.adj[op.adjustmentId]) return { op: 'adjustTap', status: 'duplicate' };
+        if (found.value.entry.v !== op.expectedVersion) return { op: 'adjustTap', status: 'conflict' };
+        found.value.entry = structuredClone(op.entry);
+        found.expiresAt = Math.max(found.expiresAt, now + op.ttlMs);
+        return { op: 'adjustTap', status: 'ok' };
+      }
+      case 'adjustPhone': {
+        advance(op.adjustment.occurredAt);
+        const k = key({ type: 'm', id: op.msisdnHash });
+        const r = adjustPhone(live(entities, k)?.value, op.adjustment);
+        touchEntity(k, r.state, op.ttlMs, op.adjustment.occurredAt);
+        return { op: 'adjustPhone', applied: r.applied };
+      }
+    }
+  }
+
+  return {
+    lookupTaps(tapIds) {
+      return Promise.resolve(
+        tapIds.map((id) => {
+          const found = live(taps, id);
+          return found ? { entry: structuredClone(found.value.entry), decision: found.value.decision } : null;
+        }),
+      );
+    },
+    execute(ops) {
+      return Promise.resolve(ops.map(apply));
+    },
+    finish(ops: FinishOp[]) {
+      for (const op of ops) {
+        switch (op.op) {
+          case 'recordDecision': {
+            const found = live(taps, op.tapId);
+            if (found && found.value.decision === null) found.value.decision = op.decision;
+            break;
+          }
+          case 'removeEvent':
+            removeEvent(live(entities, key(op.entity))?.value, op.tapId, op.month);
+            break;
+          case 'undoAdjustPhone':
+            undoPhoneAdjustment(live(entities, key({ type: 'm', id: op.msisdnHash }))?.value, op.adjustment);
+            break;
+        }
+      }
+      return Promise.resolve();
+    },
+    roundTrips: () => 0,
+    close: () => Promise.resolve(),
+    stats: () => ({ entities: entities.size, taps: taps.size }),
+    entity: (ref) => {
+      const s = live(entities, key(ref))?.value;
+      return s ? cloneState(s) : undefined;
+    },
+    tap: (id) => {
+      const found = live(taps, id);
+      return found ? structuredClone(found.value) : undefined;
+    },
+  };
+}

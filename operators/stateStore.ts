@@ -1,0 +1,71 @@
+/**
+ * The state behind the detectors. Two implementations with identical semantics: in memory
+ * (operators/memoryStore.ts: backtest, unit tests) and Redis (operators/redisStore.ts: workers).
+ *
+ * The detector drives a batch through at most three calls, each one round trip on Redis:
+ *   lookupTaps  (only when the batch has adjustments whose tap is not in the batch)
+ *   execute     every tap claim, entity insert and adjustment of the batch, in order
+ *   finish      first decisions recorded, and the few mistaken inserts undone
+ * Every operation touches the keys of one entity (one hash tag) and is idempotent by itself.
+ */
+import type { Decision } from '../schemas/types.ts';
+import type { EntityEvent, EntityState, EntityType, PhoneAdjustment, TapIndexEntry } from './entityState.ts';
+
+export interface EntityRef {
+  type: EntityType;
+  id: string;
+}
+
+export type StoreOp =
+  /** Creates the tap's index entry unless the tap_id exists; returns the existing one otherwise. */
+  | { op: 'claimTap'; tapId: string; entry: TapIndexEntry; ttlMs: number }
+  /** Inserts the tap's event into one entity (idempotent by tap_id) and returns the entity after. */
+  | {
+      op: 'insertEvent';
+      entity: EntityRef;
+      event: EntityEvent;
+      retentionMs: number;
+      ttlMs: number;
+      month?: { key: string; amount: number };
+      holdWindowMs?: number;
+      adjustmentKeepMs?: number;
+    }
+  /** Replaces a tap's index entry if it is still at `expectedVersion` and has not seen the adjustment. */
+  | {
+      op: 'adjustTap';
+      tapId: string;
+      adjustmentId: string;
+      expectedVersion: number;
+      entry: TapIndexEntry;
+      ttlMs: number;
+    }
+  /** Applies an adjustment's effect on its phone (idempotent by adjustment id). */
+  | { op: 'adjustPhone'; msisdnHash: string; adjustment: PhoneAdjustment; ttlMs: number };
+
+export type StoreResult =
+  | { op: 'claimTap'; status: 'new' }
+  | { op: 'claimTap'; status: 'seen'; entry: TapIndexEntry; decision: Decision | null }
+  | { op: 'insertEvent'; inserted: boolean; prevMax: number; state: EntityState }
+  | { op: 'adjustTap'; status: 'ok' | 'unknown' | 'duplicate' | 'conflict' }
+  | { op: 'adjustPhone'; applied: boolean };
+
+export type FinishOp =
+  | { op: 'recordDecision'; tapId: string; decision: Decision; ttlMs: number }
+  | { op: 'removeEvent'; entity: EntityRef; tapId: string; month?: { key: string; amount: number } }
+  | { op: 'undoAdjustPhone'; msisdnHash: string; adjustment: PhoneAdjustment };
+
+export interface TapRecord {
+  entry: TapIndexEntry;
+  decision: Decision | null;
+}
+
+export interface StateStore {
+  /** Tap index entries (and first decisions) by tap_id; null where unknown. */
+  lookupTaps(tapIds: string[]): Promise<Array<TapRecord | null>>;
+  /** Applies the operations in order, atomically each; one result per operation. */
+  execute(ops: StoreOp[]): Promise<StoreResult[]>;
+  finish(ops: FinishOp[]): Promise<void>;
+  /** Round trips made so far (for benchmarks). */
+  roundTrips(): number;
+  close(): Promise<void>;
+}
