@@ -56,15 +56,16 @@ export function parseClickHouseError(e: unknown, source: ErrorSource): TaplineEr
   if (e instanceof TaplineError) return e;
   const err = (typeof e === 'object' && e !== null ? e : { message: String(e) }) as ErrorLike;
   const message = typeof err.message === 'string' ? err.message : String(e);
+  // Servers before 22.x answer `Code: 193, e.displayText() = ...`, which the client leaves unparsed.
   const serverCode =
     typeof err.code === 'string' && /^\d+$/.test(err.code)
       ? err.code
       : typeof err.clickhouseCode === 'number'
         ? String(err.clickhouseCode)
-        : undefined;
+        : /^Code: (\d+)[,.]/.exec(message)?.[1];
   if (
     (serverCode && authCodes.has(serverCode)) ||
-    /Authentication failed|password is incorrect|Unknown user/i.test(message)
+    /Authentication failed|password is incorrect|Wrong password|Unknown user/i.test(message)
   ) {
     return new TaplineError(
       'CLICKHOUSE_AUTH',

@@ -6,7 +6,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import {
+  ClickHouseLogLevel,
+  createClient,
+  type ClickHouseClient,
+  type ClickHouseSettings,
+} from '@clickhouse/client';
 import type { Config } from '../../pipeline/config.ts';
 import { TaplineError } from '../../pipeline/errors.ts';
 import { parseClickHouseError, type ErrorSource } from './errors.ts';
@@ -225,6 +230,8 @@ export async function openServerStore(options: ServerStoreOptions): Promise<Anal
     request_timeout: options.requestTimeoutMs ?? 30_000,
     // Gzip costs CPU on both sides for nothing on a local link; batches are already large.
     compression: { request: false, response: false },
+    // Failures reach the caller as typed errors; the client's own console logging would duplicate them.
+    log: { level: ClickHouseLogLevel.OFF },
   };
   if (options.createDatabase ?? true) {
     const admin = createClient(common);
