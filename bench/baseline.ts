@@ -1,0 +1,159 @@
+/**
+ * The physical limit: a bare kafkajs consume → produce passthrough of Avro-framed taps, with no
+ * decoding and no processing, on the same broker, a fresh 4-partition topic and the consumer and
+ * producer settings of pipeline/worker.ts. Two variants per run:
+ *  - plain: produce each batch, then commit its offsets (at-least-once);
+ *  - transactional: the worker's commit path, one Kafka transaction per batch carrying the outputs and
+ *    the consumed offsets. This is the figure `tapline run` should be compared with.
+ * The clock runs from the first batch handed to the consumer to the commit of the batch that completes
+ * the topic, so group join and connection set-up are not counted.
+ */
+import type { EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { defineBenchmark, intOption, type BenchContext, type Figure } from './harness.ts';
+import { benchKafka, createTopics, deleteTopics, preloadTaps } from './kafkaTopics.ts';
+import { loadTapEncoder, takeTaps } from './taps.ts';
+
+/** The consumer settings of pipeline/worker.ts; keep them in step. */
+export const workerConsumerSettings = {
+  readUncommitted: false,
+  maxBytesPerPartition: 1_048_576,
+  maxWaitTimeInMs: 50,
+  sessionTimeout: 30_000,
+  heartbeatInterval: 3_000,
+} as const;
+
+interface Prepared {
+  kafka: Kafka;
+  input: string;
+  taps: number;
+  outputs: string[];
+}
+
+type Variant = 'plain' | 'transactional';
+
+async function passthrough(
+  ctx: BenchContext,
+  prepared: Prepared,
+  variant: Variant,
+  run: number,
+): Promise<number> {
+  const { kafka, input, taps } = prepared;
+  const tag = `${ctx.runId}-${variant}-${run}`;
+  const output = `bench-baseline-out-${tag}`;
+  prepared.outputs.push(output);
+  await createTopics(kafka, [output]);
+  const groupId = `bench-baseline-${tag}`;
+  const consumer = kafka.consumer({ groupId, ...workerConsumerSettings });
+  const producer: Producer =
+    variant === 'transactional'
+      ? kafka.producer({
+          transactionalId: `bench-baseline-${tag}`,
+          idempotent: true,
+          maxInFlightRequests: 1,
+          transactionTimeout: 30_000,
+        })
+      : kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  await consumer.connect();
+  await consumer.subscribe({ topics: [input], fromBeginning: true });
+
+  let done = 0;
+  let firstBatchAt = 0;
+  let finishedAt = 0;
+  let finish: () => void = () => {};
+  let fail: (e: unknown) => void = () => {};
+  const finished = new Promise<void>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+
+  async function eachBatch({ batch, resolveOffset, heartbeat, isRunning }: EachBatchPayload) {
+    if (!isRunning() || batch.messages.length === 0) return;
+    if (firstBatchAt === 0) firstBatchAt = performance.now();
+    const messages = batch.messages.map((m) => ({ key: m.key, value: m.value }));
+    const next = String(BigInt(batch.lastOffset()) + 1n);
+    try {
+      if (variant === 'transactional') {
+        const tx = await producer.transaction();
+        try {
+          await tx.send({ topic: output, messages });
+          await tx.sendOffsets({
+            consumerGroupId: groupId,
+            topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
+          });
+          await tx.commit();
+        } catch (e) {
+          await tx.abort().catch(() => {});
+          throw e;
+        }
+      } else {
+        await producer.send({ topic: output, messages, acks: -1 });
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+      }
+    } catch (e) {
+      fail(e);
+      throw e;
+    }
+    resolveOffset(batch.lastOffset());
+    await heartbeat();
+    done += batch.messages.length;
+    if (done >= taps && finishedAt === 0) {
+      finishedAt = performance.now();
+      finish();
+    }
+  }
+
+  const timeout = setTimeout(
+    () => fail(new Error(`${variant} passthrough: ${done}/${taps} taps after 300 s`)),
+    300_000,
+  );
+  try {
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch,
+    });
+    await finished;
+  } finally {
+    clearTimeout(timeout);
+    await consumer.disconnect().catch(() => {});
+    await producer.disconnect().catch(() => {});
+  }
+  return (taps / (finishedAt - firstBatchAt)) * 1_000;
+}
+
+export const benchmark = defineBenchmark<Prepared>({
+  name: 'baseline',
+  title: 'Baseline: bare kafkajs consume → produce passthrough (the physical limit)',
+  async setup(ctx) {
+    const taps = intOption(ctx, 'taps', 200_000);
+    const kafka = benchKafka(ctx.kafkaBrokers, 'bench-baseline');
+    const input = `bench-baseline-in-${ctx.runId}`;
+    await createTopics(kafka, [input]);
+    const encoder = await loadTapEncoder();
+    ctx.log(`baseline: preloading ${taps} taps (${encoder.source}) into ${input}`);
+    const started = performance.now();
+    await preloadTaps(
+      kafka,
+      input,
+      takeTaps({ accounts: 20_000, idPrefix: `b-${ctx.runId}` }, taps),
+      encoder.encode,
+    );
+    ctx.log(`baseline: preloaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return { kafka, input, taps, outputs: [] };
+  },
+  async run(ctx, prepared) {
+    const run = prepared.outputs.length / 2;
+    const figures: Figure[] = [];
+    for (const variant of ['plain', 'transactional'] as const) {
+      const rate = await passthrough(ctx, prepared, variant, run);
+      ctx.log(`baseline ${variant}: ${Math.round(rate)} msg/s`);
+      figures.push({ metric: `passthrough ${variant}`, unit: 'msg/s', value: rate, better: 'higher' });
+    }
+    return figures;
+  },
+  async teardown(_ctx, prepared) {
+    await deleteTopics(prepared.kafka, [prepared.input, ...prepared.outputs]);
+  },
+});
