@@ -35,6 +35,6 @@ export function blocklist(
   return {
     rule: 'blocklist',
     action: cfg.action,
-    reason: `this phone number has an unpaid bill (${open.toLocaleString('en-US')} minor units still open), reported ${days} days ago (blocked for ${formatWindow(cfg.unpaid_block_ms)} or until collected)`,
+    reason: `this phone number has an unpaid bill (${open.toLocaleString('en-US')} minor units still open), reported ${days} day${days === 1 ? '' : 's'} ago (blocked for ${formatWindow(cfg.unpaid_block_ms)} or until collected)`,
   };
 }
