@@ -1,0 +1,164 @@
+/**
+ * Settlement from the store (embedded chDB with the real schema): the same history gives the same
+ * statement as the file source; runs replace an open period and a closed one stays closed.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseInputLine } from '../../schemas/jsonLines.ts';
+import type { InputRecord } from '../../schemas/types.ts';
+import { adjustmentRow, tapRow } from '../../sinks/clickhouse/rows.ts';
+import type { AnalystStore } from '../../sinks/clickhouse/store.ts';
+import {
+  assertPeriodOpen,
+  settleFromStore,
+  storedOpening,
+  writeRun,
+} from '../../settlement/clickhouseSource.ts';
+import { parseContracts, type Contracts } from '../../settlement/contracts.ts';
+import { settleRecords, type SourceItem } from '../../settlement/offline.ts';
+import { parsePeriod } from '../../settlement/period.ts';
+import { chdbPathForFile, migratedStore } from '../sinks/clickhouse/helpers.ts';
+import { adj, baseTerms, contractsOf, tap } from './builders.ts';
+
+const path = chdbPathForFile();
+const example = new URL('../fixtures/example/', import.meta.url);
+const exampleItems: SourceItem[] = readFileSync(new URL('events.jsonl', example), 'utf8')
+  .trim()
+  .split('\n')
+  .map((text, i) => {
+    const parsed = parseInputLine(text, { now: Number.MAX_SAFE_INTEGER });
+    if (!parsed.ok) throw new Error(parsed.reason);
+    return { lineNo: i + 1, record: parsed.record };
+  });
+const exampleContracts = parseContracts(JSON.parse(readFileSync(new URL('contracts.json', example), 'utf8')));
+
+/** Writes a history the way the sink does (its own row functions), taps first as the pipeline applies them. */
+async function load(store: AnalystStore, items: readonly SourceItem[]): Promise<void> {
+  const records = items.flatMap((i) => ('record' in i ? [i.record] : []));
+  const taps = new Map<string, Extract<InputRecord, { type: 'tap' }>>();
+  for (const r of records) if (r.type === 'tap') taps.set(r.tap_id, r);
+  await store.insert(
+    'taps',
+    [...taps.values()].map(({ type: _t, msisdn: _m, ...t }) =>
+      tapRow({ ...t, msisdn_hash: 'h', msisdn_key_version: 1 }),
+    ),
+  );
+  await store.insert(
+    'adjustments',
+    records.flatMap((r) => {
+      if (r.type !== 'adjustment') return [];
+      const t = taps.get(r.tap_id)!;
+      const { type: _t, ...a } = r;
+      return [
+        adjustmentRow({
+          ...a,
+          account_id: t.account_id,
+          msisdn_hash: 'h',
+          platform_id: t.platform_id,
+          creator_id: t.creator_id,
+          carrier: t.carrier,
+          currency: t.currency,
+          tap_occurred_at: t.occurred_at,
+        }),
+      ];
+    }),
+  );
+}
+
+async function both(items: SourceItem[], period: string, contracts: Contracts) {
+  const store = await migratedStore(path);
+  try {
+    await load(store, items);
+    const p = parsePeriod(period);
+    const fromStore = await settleFromStore(store, { period: p, contracts, opening: [] });
+    const fromFile = await settleRecords(items, { period: p, contracts, opening: [], generatedFrom: 'file' });
+    return { fromStore, fromFile };
+  } finally {
+    await store.close();
+  }
+}
+
+const strip = <T extends { generated_from: string }>(s: T) => ({ ...s, generated_from: '' });
+
+describe('settlement from ClickHouse', () => {
+  it('gives the same statement as the file for the worked example', async () => {
+    const { fromStore, fromFile } = await both(exampleItems, '2026-11', exampleContracts);
+    expect(strip(fromStore.statement)).toEqual(strip(fromFile.statement));
+    expect(fromStore.statement.lines).toHaveLength(3);
+    expect(fromStore.counts).toMatchObject({ taps: 12, adjustmentsApplied: 2 });
+  });
+
+  it('groups by terms version in SQL: a November refund of an October tap uses October terms', async () => {
+    const contracts = contractsOf({
+      terms: [
+        { ...baseTerms, effective_from: '2026-10-01' },
+        {
+          effective_from: '2026-11-01',
+          carrier_fee: { SKT: '0.04', KT: '0.04', LGU: '0.04', MVNO: '0.05' },
+          pg_fee: '0.025',
+          platform_share: { default: '0.40' },
+        },
+      ],
+    });
+    const items = [
+      tap({ id: 'oct', at: '2026-10-20T03:00:00Z', amount: 1000, platform: 'p' }),
+      tap({ id: 'nov', at: '2026-10-31T15:00:00Z', amount: 1000, platform: 'p' }),
+      tap({ id: 'dec', at: '2026-11-30T15:30:00Z', amount: 777, platform: 'p' }),
+      adj('u', 'oct', 'UNPAID', 100, '2026-10-25T03:00:00Z'),
+      adj('r', 'oct', 'REFUND', 400, '2026-11-10T03:00:00Z'),
+      adj('c', 'oct', 'COLLECTED', 60, '2026-11-11T03:00:00Z'),
+      adj('x', 'oct', 'REFUND', 600, '2026-11-12T03:00:00Z'),
+    ].map((item, i) => ({ ...item, lineNo: i + 1 }));
+    const { fromStore, fromFile } = await both(items, '2026-11', contracts);
+    expect(strip(fromStore.statement)).toEqual(strip(fromFile.statement));
+    expect(fromStore.statement.lines[0]).toMatchObject({
+      gross: 1000n,
+      reversals: 400n,
+      carrier_fee: 20n,
+      pg_fee: 13n,
+      platform_share: 264n,
+      creator_share: 303n,
+      released: 60n,
+    });
+    expect(fromStore.rejects.map((r) => r.id)).toEqual(['x']);
+  });
+
+  it('replaces the run of an open period, keeps a closed one, and closes in order', async () => {
+    const store = await migratedStore(path);
+    try {
+      await load(store, exampleItems);
+      const nov = parsePeriod('2026-11');
+      const run = await settleFromStore(store, { period: nov, contracts: exampleContracts, opening: [] });
+      await writeRun(store, run, nov, false);
+      await writeRun(store, run, nov, false);
+      const [lines] = await store.query<{ n: number; runs: number }>(
+        `SELECT count() AS n, uniqExact(run_id) AS runs FROM settlement_lines WHERE period = '2026-11'`,
+      );
+      expect(lines).toEqual({ n: 3, runs: 1 });
+      const [paid] = await store.query<{ paid: number }>(
+        `SELECT sum(paid) AS paid FROM payouts WHERE period = '2026-11'`,
+      );
+      expect(paid!.paid).toBe(2452);
+
+      const dec = parsePeriod('2026-12');
+      const opening = await storedOpening(store, dec);
+      expect(opening.map((o) => [o.party_id, o.carried_forward])).toEqual([
+        ['c-joon', 1256n],
+        ['c-mina', 2392n],
+      ]);
+      const decRun = await settleFromStore(store, { period: dec, contracts: exampleContracts, opening });
+      await expect(writeRun(store, decRun, dec, true)).rejects.toMatchObject({ code: 'PERIOD_ORDER' });
+
+      await writeRun(store, run, nov, true);
+      await expect(assertPeriodOpen(store, nov)).rejects.toMatchObject({ code: 'PERIOD_CLOSED' });
+      await expect(writeRun(store, run, nov, false)).rejects.toMatchObject({ code: 'PERIOD_CLOSED' });
+      await writeRun(store, decRun, dec, true);
+      const [decPayouts] = await store.query<{ carried_in: number }>(
+        `SELECT sum(carried_in) AS carried_in FROM payouts WHERE period = '2026-12' AND closed = 1`,
+      );
+      expect(decPayouts!.carried_in).toBe(1256 + 2392);
+    } finally {
+      await store.close();
+    }
+  });
+});
