@@ -170,7 +170,7 @@ export async function storedOpening(
     party_type: PartyType;
     party_id: string;
     currency: string;
-    carried_forward: string;
+    carried_text: string;
   }>(
     `SELECT party_type, party_id, currency, toString(carried_forward) AS carried_text
      FROM payouts WHERE period = {p:String} AND carried_forward != 0
