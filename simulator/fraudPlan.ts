@@ -31,8 +31,8 @@ export function planFraud(
     if (fitting.length === 0) break;
     const scenario = new Weighted(fitting.map((s) => [s, s.weight] as const)).sample(rng);
     const taps = Math.min(scenario.sampleTaps(rng), left);
-    // Never leave a remainder too small for any scenario while a smaller instance could absorb it.
-    drafts.push({ scenario, taps, start: start + rng.next() * spanMs });
+    const drawn = start + rng.next() * spanMs;
+    drafts.push({ scenario, taps, start: scenario.placeStart?.(drawn, start, rng) ?? drawn });
     left -= taps;
   }
   drafts.sort((a, b) => a.start - b.start);

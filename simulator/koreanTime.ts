@@ -56,7 +56,7 @@ export function startOfSeoulMonth(epochMs: number): number {
 
 /**
  * Relative tap intensity by Asia/Seoul hour: quiet 02–07, a lunch bump, commute peaks, and the
- * evening peak (21–23) when webtoon episodes drop and streams run. Mean over the day is ~1.
+ * evening peak (21–23) when webtoon episodes drop and streams run.
  */
 const hourShape = [
   0.9, 0.6, 0.35, 0.2, 0.15, 0.15, 0.25, 0.55, 0.9, 0.8, 0.75, 0.85, 1.15, 1.05, 0.9, 0.9, 0.95, 1.05, 1.3,
@@ -65,9 +65,14 @@ const hourShape = [
 /** Weekends run ~20% busier than weekdays; Friday evening already leans that way. */
 const weekdayShape = [0, 0.93, 0.93, 0.95, 0.97, 1.05, 1.2, 1.15];
 
-export const maxIntensity = Math.max(...hourShape) * Math.max(...weekdayShape);
+const hourMean = hourShape.reduce((a, b) => a + b, 0) / 24;
+const weekdayMean = weekdayShape.reduce((a, b) => a + b, 0) / 7;
 
+/** Upper bound of intensityAt, for thinning. */
+export const maxIntensity = (Math.max(...hourShape) / hourMean) * (Math.max(...weekdayShape) / weekdayMean);
+
+/** Relative intensity at an instant, averaging 1 over a week. */
 export function intensityAt(epochMs: number): number {
   const h = seoulHour(epochMs);
-  return hourShape[h.hour]! * weekdayShape[h.weekday]!;
+  return (hourShape[h.hour]! / hourMean) * (weekdayShape[h.weekday]! / weekdayMean);
 }

@@ -36,7 +36,7 @@ export class CarrierNat {
     const kt = build('KT');
     const lgu = build('LGU');
     this.pools = { SKT: skt, KT: kt, LGU: lgu, MVNO: [] };
-    this.pools.MVNO = mvnoHosts.flatMap((h) => this.pools[h].slice(0, addressesPerCarrier / 4));
+    this.pools.MVNO = mvnoHosts.flatMap((h) => this.pools[h].slice(0, Math.ceil(addressesPerCarrier / 4)));
   }
 
   /** One address a subscriber of this carrier may appear behind. */

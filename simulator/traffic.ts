@@ -80,6 +80,13 @@ export function validateSimulation(o: SimulationOptions): void {
   }
 }
 
+/**
+ * Taps per session relative to the nominal session length: declines end sessions early and daily
+ * budgets cut a few. Measured on default runs (see test/simulator/distributions.test.ts, which
+ * checks that taps fill the requested --days).
+ */
+const CALIBRATION = 0.96;
+
 type Pending =
   | { kind: 'user'; user: HonestUser }
   | { kind: 'record'; record: InputRecord; label: FraudLabel | null }
@@ -112,11 +119,16 @@ export function* generateTraffic(options: SimulationOptions): Generator<Simulate
   const { seed, start, days } = options;
   const runKey = deriveSeed(seed, 0);
   const ids = new IdFactory(runKey);
-  const nat = new CarrierNat(new Random(deriveSeed(seed, 4)));
+  // About 40 subscribers per NAT address on average (real carrier NATs hold thousands).
+  const nat = new CarrierNat(
+    new Random(deriveSeed(seed, 4)),
+    Math.min(4096, Math.max(32, Math.ceil(plan.users / 40))),
+  );
   const rng = new Random(deriveSeed(seed, 1));
   const behaviour = new HonestBehaviour(rng, ids);
   const spanMs = days * DAY;
-  const tapsPerSession = meanSessionLength * (1 + honestRates.failed * honestRates.retryAfterFailure);
+  const tapsPerSession =
+    CALIBRATION * meanSessionLength * (1 + honestRates.failed * honestRates.retryAfterFailure);
   const queue = new EventQueue<Pending>();
 
   const popOpts = {
@@ -129,8 +141,13 @@ export function* generateTraffic(options: SimulationOptions): Generator<Simulate
     },
   };
   if (plan.honestTaps > 0) {
-    for (let i = 0; i < plan.users; i++) {
-      const user = createHonestUser(i, rng, nat, popOpts);
+    const users = Array.from({ length: plan.users }, (_, i) => createHonestUser(i, rng, nat, popOpts));
+    // Rescale so this population's total activity is exactly the nominal one: a few very active
+    // users in a small population would otherwise finish the taps days early or late.
+    const total = users.reduce((n, u) => n + u.sessionsPerDay, 0);
+    const scale = (popOpts.meanSessionsPerDay * plan.users) / total;
+    for (const user of users) {
+      user.sessionsPerDay *= scale;
       const first = behaviour.nextSessionAt(user, start);
       if (first !== null) queue.push(first, { kind: 'user', user });
     }

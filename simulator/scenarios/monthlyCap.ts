@@ -6,7 +6,7 @@
  */
 import { coinShops } from './shared.ts';
 import { formatMsisdn } from '../population.ts';
-import { startOfNextSeoulMonth } from '../koreanTime.ts';
+import { startOfNextSeoulMonth, startOfSeoulMonth } from '../koreanTime.ts';
 import { fraudAdjustment, fraudTap, DAY, HOUR, type Scenario } from './scenario.ts';
 import type { InputRecord } from '../../schemas/types.ts';
 
@@ -17,6 +17,12 @@ export const monthlyCap: Scenario = {
   weight: 3,
   minTaps: 205,
   sampleTaps: (rng) => rng.int(205, 240),
+  placeStart(start, earliest, rng) {
+    const end = startOfNextSeoulMonth(start);
+    if (end - start >= 6 * DAY) return start;
+    const earlier = end - 6 * DAY - rng.int(1, 12) * HOUR;
+    return earlier >= Math.max(earliest, startOfSeoulMonth(start)) ? earlier : start;
+  },
   build(ctx, taps) {
     const rng = ctx.rng;
     const who = ctx.identity();

@@ -34,6 +34,11 @@ export interface Scenario {
   minTaps: number;
   /** How many taps the next instance has (at least minTaps). */
   sampleTaps(rng: Random): number;
+  /**
+   * Moves a planned start earlier when the instance would not fit where it was drawn (a month's cap
+   * needs days inside one Korean month); never before `earliest`.
+   */
+  placeStart?(start: number, earliest: number, rng: Random): number;
   /** Exactly `taps` taps (plus any later adjustments), every record at or after ctx.start. */
   build(ctx: ScenarioContext, taps: number): InputRecord[];
 }
