@@ -1,0 +1,4 @@
+import { createMemoryStore } from '../../operators/memoryStore.ts';
+import { conformanceSuite } from './conformance.ts';
+
+conformanceSuite('memory store', () => createMemoryStore());
