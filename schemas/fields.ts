@@ -1,7 +1,7 @@
 /**
  * Every record's field list with whether it is required or optional, typed against the TypeScript
  * interfaces: `satisfies Record<keyof T, Presence>` fails to compile when a field is added to or
- * removed from an interface without being listed here. test/schemas/drift.test.ts then checks these
+ * removed from an interface without being listed here. Order is the Avro field order. test/schemas/drift.test.ts then checks these
  * lists against the .avsc files, so types, validation and Avro schemas cannot drift apart.
  */
 import type { Adjustment, Alert, Decision, DlqRecord, EnrichedTap, Tap } from './types.ts';
@@ -36,11 +36,24 @@ export const adjustmentFields = {
   reason: 'optional',
 } as const satisfies Record<keyof Adjustment, Presence>;
 
-const { msisdn: _raw, ...tapWithoutMsisdn } = tapFields;
+/** The tap's fields in Avro order, the raw msisdn replaced by its hash and key version. */
 export const tapEnrichedFields = {
-  ...tapWithoutMsisdn,
+  tap_id: 'required',
+  occurred_at: 'required',
+  account_id: 'required',
   msisdn_hash: 'required',
   msisdn_key_version: 'required',
+  carrier: 'required',
+  device_id: 'required',
+  ip: 'required',
+  platform_id: 'required',
+  creator_id: 'optional',
+  item_id: 'optional',
+  channel: 'optional',
+  amount: 'required',
+  currency: 'required',
+  status: 'required',
+  retry_of: 'optional',
 } as const satisfies Record<keyof EnrichedTap, Presence>;
 
 export const decisionFields = {
