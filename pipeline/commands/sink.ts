@@ -3,17 +3,31 @@
  * With the embedded store it also answers `tapline query` on 127.0.0.1:TAPLINE_QUERY_PORT.
  */
 import type { CliContext } from '../cliContext.ts';
+import { createCodec } from '../../schemas/codec.ts';
+import { schemaKinds, type SchemaKind } from '../../schemas/catalog.ts';
 import { createKafka, ensureTopics, kafkaUnavailable } from '../kafka.ts';
 import { migrate } from '../../sinks/clickhouse/migrate.ts';
 import { startQueryEndpoint, type QueryEndpoint } from '../../sinks/clickhouse/queryEndpoint.ts';
 import { startSink, type SinkDecoder } from '../../sinks/clickhouse/sink.ts';
 import { openAnalystStore } from '../../sinks/clickhouse/store.ts';
 
-/** schemas/codec.ts `decode(kind, buf)`, loaded by path so this file compiles before the codec lands. */
-async function loadDecoder(): Promise<SinkDecoder> {
-  const codecPath = '../../schemas/codec.ts';
-  const codec = (await import(codecPath)) as { decode: SinkDecoder };
-  return (kind, value) => codec.decode(kind, value);
+/**
+ * schemas/codec.ts. Applied adjustments need their tap's context (pipeline/topology.ts
+ * AppliedAdjustment): the catalog's `adjustmentApplied` kind when it exists; a plain adjustment
+ * without that context is refused as undecodable rather than stored with empty columns.
+ */
+function codecDecoder(): SinkDecoder {
+  const codec = createCodec();
+  const kinds = new Set<string>(schemaKinds);
+  return (kind, value) => {
+    const codecKind = kind === 'adjustment' && kinds.has('adjustmentApplied') ? 'adjustmentApplied' : kind;
+    const outcome = codec.decode(codecKind as SchemaKind, value);
+    if (!outcome.ok) throw new Error(`${outcome.code}: ${outcome.reason}`);
+    const decoded = outcome.value as unknown as Record<string, unknown>;
+    if (kind === 'adjustment' && typeof decoded['tap_occurred_at'] !== 'number')
+      throw new Error('adjustment without its tap context (account, platform, carrier, tap_occurred_at)');
+    return decoded;
+  };
 }
 
 export async function run(
@@ -23,7 +37,7 @@ export async function run(
 ): Promise<number> {
   const config = ctx.config();
   const logger = ctx.logger();
-  const decode = await loadDecoder();
+  const decode = codecDecoder();
   const store = await openAnalystStore(config, { createDatabase: true });
   let endpoint: QueryEndpoint | undefined;
   try {
