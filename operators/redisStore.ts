@@ -9,7 +9,7 @@ import { TaplineError } from '../pipeline/errors.ts';
 import type { Decision } from '../schemas/types.ts';
 import type { EntityState, TapIndexEntry } from './entityState.ts';
 import * as lua from './redisScripts.ts';
-import type { EntityRef, FinishOp, StateStore, StoreOp, StoreResult, TapRecord } from './stateStore.ts';
+import type { EntityRef, FinishOp, StateStore, StoreResult, TapRecord } from './stateStore.ts';
 
 const scripts = {
   tlClaimTap: { numberOfKeys: 2, lua: lua.claimTap },
