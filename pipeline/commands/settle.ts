@@ -1,20 +1,27 @@
 /**
  * `tapline settle`: a period's statement, offline from a JSON Lines history (--input) or from the
- * ClickHouse store. Writes the statement JSON, optional rejects and finance CSVs, and a summary on
- * stderr; a progress bar when stderr is a terminal.
+ * ClickHouse store (stored back into settlement_lines and payouts). Writes the statement JSON, optional
+ * rejects and finance CSVs, and a summary on stderr; a progress bar when stderr is a terminal.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { CliContext } from '../cliContext.ts';
 import { TaplineError } from '../errors.ts';
-import { loadContracts } from '../../settlement/contracts.ts';
+import {
+  assertPeriodOpen,
+  settleFromStore,
+  storedOpening,
+  writeRun,
+} from '../../settlement/clickhouseSource.ts';
+import { loadContracts, type Contracts } from '../../settlement/contracts.ts';
 import { describeFile, fileItems, inputSize } from '../../settlement/fileSource.ts';
 import { settleRecords, type SettlementRun } from '../../settlement/offline.ts';
-import { parsePeriod } from '../../settlement/period.ts';
+import { parsePeriod, type SettlementPeriod } from '../../settlement/period.ts';
+import type { OpeningBalance } from '../../settlement/statement.ts';
 import { parseOpening, payoutCsvFiles, statementToJson } from '../../settlement/statementFormat.ts';
 import { formatSummary } from '../../settlement/summary.ts';
-import type { OpeningBalance } from '../../settlement/statement.ts';
+import { openAnalystStore } from '../../sinks/clickhouse/store.ts';
 
 interface SettleOptions {
   period?: string;
@@ -46,33 +53,37 @@ export async function run(
       'settle needs --contracts FILE: the contracts file (JSON) with the terms to apply.',
     );
   }
-  if (!o.input) {
-    throw new TaplineError(
-      'NOT_IMPLEMENTED',
-      'settling from ClickHouse is not available yet; settle offline with --input FILE (a JSON Lines history of taps and adjustments).',
-    );
-  }
-  if (o.close) {
+  if (o.close && o.input) {
     throw new TaplineError(
       'USAGE',
       '--close applies to periods stored in ClickHouse; an offline statement is a file. Drop --close.',
     );
   }
-  const size = await inputSize(o.input);
   const contracts = await loadContracts(o.contracts);
-  let opening: OpeningBalance[] = [];
-  if (o.opening) {
-    let text: string;
-    try {
-      text = await readFile(o.opening, 'utf8');
-    } catch (e) {
-      throw new TaplineError('USAGE', `cannot read --opening ${o.opening}: ${(e as Error).message}`, {
-        cause: e,
-      });
-    }
-    opening = parseOpening(text, period, o.opening);
-  }
+  const openingFile = o.opening ? await readOpening(o.opening, period) : undefined;
+  const result = o.input
+    ? await settleFile(o.input, { period, contracts, opening: openingFile ?? [] }, ctx)
+    : await settleStore({ period, contracts, openingFile, close: o.close === true }, ctx);
+  await writeOutputs(result, o, ctx);
+  return 0;
+}
 
+async function readOpening(path: string, period: SettlementPeriod): Promise<OpeningBalance[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new TaplineError('USAGE', `cannot read --opening ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  return parseOpening(text, period, path);
+}
+
+async function settleFile(
+  input: string,
+  args: { period: SettlementPeriod; contracts: Contracts; opening: OpeningBalance[] },
+  ctx: CliContext,
+): Promise<SettlementRun> {
+  const size = await inputSize(input);
   const stderr = ctx.stderr as NodeJS.WritableStream & { isTTY?: boolean };
   const bar = stderr.isTTY
     ? new cliProgress.SingleBar(
@@ -82,38 +93,58 @@ export async function run(
     : undefined;
   bar?.start(size, 0);
   let done = 0;
-  let run: SettlementRun;
   try {
-    const [generatedFrom, items] = [
-      await describeFile(o.input),
-      fileItems(o.input, (n) => {
-        done += n;
-        if (bar && done % 65_536 < n) bar.update(Math.min(done, size));
-      }),
-    ];
-    run = await settleRecords(items, { period, contracts, opening, generatedFrom });
+    const generatedFrom = await describeFile(input);
+    const items = fileItems(input, (n) => {
+      done += n;
+      // Redraw every 64 KiB or so: a redraw per line would cost more than the settlement.
+      if (bar && done % 65_536 < n) bar.update(Math.min(done, size));
+    });
+    return await settleRecords(items, { ...args, generatedFrom });
   } finally {
     bar?.update(size);
     bar?.stop();
   }
+}
 
-  const json = statementToJson(run.statement);
+/** From ClickHouse: the previous run's balances unless --opening names a statement; stores the run. */
+async function settleStore(
+  args: { period: SettlementPeriod; contracts: Contracts; openingFile?: OpeningBalance[]; close: boolean },
+  ctx: CliContext,
+): Promise<SettlementRun> {
+  const store = await openAnalystStore(ctx.config());
+  try {
+    await assertPeriodOpen(store, args.period);
+    const opening = args.openingFile ?? (await storedOpening(store, args.period));
+    const result = await settleFromStore(store, { period: args.period, contracts: args.contracts, opening });
+    const runId = await writeRun(store, result, args.period, args.close);
+    ctx.stderr.write(
+      `stored run ${runId} of ${args.period.id} in ${store.location}` +
+        `${args.close ? ' (closed: immutable from now on)' : ''}\n`,
+    );
+    return result;
+  } finally {
+    await store.close();
+  }
+}
+
+async function writeOutputs(result: SettlementRun, o: SettleOptions, ctx: CliContext): Promise<void> {
+  const json = statementToJson(result.statement);
   if (o.output) await writeAtomically(o.output, json);
   else ctx.stdout.write(json);
   if (o.rejects) {
-    await writeAtomically(o.rejects, run.rejects.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    await writeAtomically(o.rejects, result.rejects.map((r) => `${JSON.stringify(r)}\n`).join(''));
   }
   if (o.csvDir) {
     await mkdir(o.csvDir, { recursive: true });
-    for (const f of payoutCsvFiles(run.statement)) await writeAtomically(join(o.csvDir, f.name), f.text);
+    for (const f of payoutCsvFiles(result.statement)) await writeAtomically(join(o.csvDir, f.name), f.text);
   }
-  ctx.stderr.write(formatSummary(run));
-  if (run.rejects.length > 0 && !o.rejects) {
+  ctx.stderr.write(formatSummary(result));
+  if (result.rejects.length > 0 && !o.rejects) {
     ctx.stderr.write(
-      `${run.rejects.length} rejected line(s): rerun with --rejects FILE to see them with reasons.\n`,
+      `${result.rejects.length} rejected line(s): rerun with --rejects FILE to see them with reasons.\n`,
     );
   }
-  return 0;
 }
 
 /** Write then rename, so a reader never sees half a statement. */

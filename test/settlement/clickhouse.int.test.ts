@@ -3,7 +3,10 @@
  * statement as the file source; runs replace an open period and a closed one stays closed.
  */
 import { readFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../pipeline/cli.ts';
+import { createCliContext } from '../../pipeline/cliContext.ts';
 import { parseInputLine } from '../../schemas/jsonLines.ts';
 import type { InputRecord } from '../../schemas/types.ts';
 import { adjustmentRow, tapRow } from '../../sinks/clickhouse/rows.ts';
@@ -160,5 +163,49 @@ describe('settlement from ClickHouse', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('tapline settle without --input reads the configured store, stores the run and prints the statement', async () => {
+    const store = await migratedStore(path);
+    const database = store.database;
+    try {
+      await load(store, exampleItems);
+    } finally {
+      await store.close();
+    }
+    const out = new PassThrough();
+    const err = new PassThrough();
+    let stdout = '';
+    let stderr = '';
+    out.on('data', (c: Buffer) => (stdout += c.toString()));
+    err.on('data', (c: Buffer) => (stderr += c.toString()));
+    const env = { CHDB_PATH: path, CLICKHOUSE_DATABASE: database, LOG_LEVEL: 'silent' };
+    const contracts = new URL('contracts.json', example).pathname;
+    const code = await main(
+      ['settle', '--period', '2026-11', '--contracts', contracts],
+      createCliContext(env, out, err),
+    );
+    expect(code, stderr).toBe(0);
+    const expected = JSON.parse(readFileSync(new URL('statement.expected.json', example), 'utf8')) as object;
+    expect({ ...(JSON.parse(stdout) as object), generated_from: '' }).toEqual({
+      ...expected,
+      generated_from: '',
+    });
+    expect(stderr).toMatch(/stored run [0-9a-f]{16} of 2026-11/);
+
+    const again = await main(
+      ['settle', '--period', '2026-11', '--contracts', contracts, '--close'],
+      createCliContext(env, new PassThrough(), new PassThrough()),
+    );
+    expect(again).toBe(0);
+    const closedErr = new PassThrough();
+    let closedText = '';
+    closedErr.on('data', (c: Buffer) => (closedText += c.toString()));
+    const refused = await main(
+      ['settle', '--period', '2026-11', '--contracts', contracts],
+      createCliContext(env, new PassThrough(), closedErr),
+    );
+    expect(refused).toBe(1);
+    expect(closedText).toMatch(/2026-11 is closed and immutable/);
   });
 });
