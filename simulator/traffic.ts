@@ -44,8 +44,12 @@ export const defaultSimulation = {
   seed: 42,
   count: 10_000,
   fraudShare: 0.02,
-  /** 2026-11-01T00:00 in Asia/Seoul: a fixed default, so runs do not depend on the wall clock. */
-  start: Date.parse('2026-10-31T15:00:00Z'),
+  /**
+   * 2026-03-01T00:00 in Asia/Seoul: fixed, so runs do not depend on the wall clock, and far enough
+   * back that the follow-ups (unpaid bills two months on, write-offs up to seven) are not in the
+   * future: validators refuse event times more than a day ahead of now.
+   */
+  start: Date.parse('2026-02-28T15:00:00Z'),
   days: 7,
 } as const;
 
