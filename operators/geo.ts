@@ -38,22 +38,24 @@ interface GeoIp2CityRecord {
   subdivisions?: unknown[];
   location?: { latitude?: number; longitude?: number };
 }
-type GeoRecord = IpLocationDbRecord & GeoIp2CityRecord;
+type GeoRecord = IpLocationDbRecord | GeoIp2CityRecord;
 
 /** Turns either record shape into a location; exported for tests. */
 export function toLocation(record: GeoRecord | null): GeoLocation | null {
   if (!record) return null;
-  if (typeof record.country_code === 'string') {
+  if ('country_code' in record && typeof record.country_code === 'string') {
     if (record.country_code === '') return null;
     const precise = Boolean(record.city) || Boolean(record.state1);
     if (precise && typeof record.latitude === 'number' && typeof record.longitude === 'number')
       return { country: record.country_code, lat: record.latitude, lon: record.longitude };
     return { country: record.country_code };
   }
-  const country = record.country?.iso_code ?? record.registered_country?.iso_code;
+  if ('country_code' in record) return null;
+  const g = record as GeoIp2CityRecord;
+  const country = g.country?.iso_code ?? g.registered_country?.iso_code;
   if (!country) return null;
-  const precise = Boolean(record.city?.names) || (record.subdivisions?.length ?? 0) > 0;
-  const loc = record.location;
+  const precise = Boolean(g.city?.names) || (g.subdivisions?.length ?? 0) > 0;
+  const loc = g.location;
   if (precise && typeof loc?.latitude === 'number' && typeof loc.longitude === 'number')
     return { country, lat: loc.latitude, lon: loc.longitude };
   return { country };

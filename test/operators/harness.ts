@@ -70,7 +70,7 @@ export function harness(store: StateStore, rules: Rules = rulesWith()) {
         if ('kind' in r && (r.kind === 'tap' || r.kind === 'adjustment') && !('adjustment_id' in r))
           return r as DetectorInput;
         return 'adjustment_id' in r
-          ? { kind: 'adjustment', adjustment: r }
+          ? { kind: 'adjustment', adjustment: r as Adjustment }
           : { kind: 'tap', tap: r as EnrichedTap };
       });
       return detector.processBatch(inputs);

@@ -62,7 +62,7 @@ describe('window properties (memory store)', () => {
         const evs = build(raw);
         const seen = new Map<string, Ev>();
         for (const ev of evs) {
-          const [acc, phone] = await store.execute([
+          const [accResult, phoneResult] = await store.execute([
             {
               op: 'insertEvent',
               entity: { type: 'a', id: 'x' },
@@ -78,7 +78,9 @@ describe('window properties (memory store)', () => {
               event: [ev.id, ev.t, ev.account, ev.amount, 'KRW'] as MsisdnEvent,
             },
           ]);
-          if (acc!.op !== 'insertEvent' || phone!.op !== 'insertEvent') throw new Error('unexpected result');
+          const acc = accResult!;
+          const phone = phoneResult!;
+          if (acc.op !== 'insertEvent' || phone.op !== 'insertEvent') throw new Error('unexpected result');
           expect(acc.inserted).toBe(!seen.has(ev.id));
           if (!seen.has(ev.id)) seen.set(ev.id, ev);
           const win = [...seen.values()].filter((e) => e.t > ev.t - W && e.t <= ev.t);
