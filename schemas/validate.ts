@@ -34,6 +34,12 @@ export const limits = {
   reason: 512,
 } as const;
 
+/**
+ * Largest amount of one record: far beyond any real payment, and inside the range avsc encodes as a
+ * long without precision loss (it refuses |n| > 2^53 − 2), so JSON Lines and Avro accept the same.
+ */
+export const maxAmount = 1_000_000_000_000_000;
+
 /** Event times before this are refused: no carrier-billing record of Tapline's era is older. */
 export const earliestEventTime = Date.UTC(2000, 0, 1);
 /** How far ahead of `now` an event time may be (producer clocks drift; a day is generous). */
@@ -104,6 +110,7 @@ class Checker {
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) {
       return this.fail(path, `must be a positive integer of minor units, got ${show(v)}`);
     }
+    if (v > maxAmount) return this.fail(path, `must be at most ${maxAmount} minor units, got ${show(v)}`);
     return v;
   }
 

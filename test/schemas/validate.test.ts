@@ -60,6 +60,7 @@ describe('validateTap', () => {
     [{ amount: -300 }, 'amount: must be a positive integer of minor units, got -300'],
     [{ amount: '1000' }, 'amount: must be a positive integer of minor units, got "1000"'],
     [{ amount: 2 ** 53 }, 'amount: must be a positive integer of minor units, got 9007199254740992'],
+    [{ amount: 1e15 + 1 }, 'amount: must be at most 1000000000000000 minor units, got 1000000000000001'],
     [{ amount: undefined }, 'amount: is required, got nothing'],
     [{ amount: null }, 'amount: is required, got null'],
     [{ tap_id: '' }, 'tap_id: must be 1–64 characters long, got 0'],
