@@ -21,10 +21,8 @@ function accounted(r: DecodeOutcome<unknown> | ParseOutcome): void {
   expect(r.reason.length).toBeGreaterThan(0);
 }
 
-const id = (max: number) =>
-  fc
-    .string({ minLength: 1, maxLength: max, unit: 'grapheme-ascii' })
-    .filter((s) => !/[\x00-\x1f\x7f]/.test(s));
+// Printable ASCII only: control characters are refused by validation and fuzzed separately below.
+const id = (max: number) => fc.string({ minLength: 1, maxLength: max, unit: 'grapheme-ascii' });
 const tapArb: fc.Arbitrary<Tap> = fc.record({
   tap_id: id(64),
   occurred_at: fc.integer({ min: Date.UTC(2000, 0, 1), max: now }),
