@@ -143,6 +143,27 @@ function walk(t: Type, c: Cursor, depth: number): void {
 }
 
 /**
+ * Whether a type holds arrays or maps, the only places where avsc allocates from a count in the
+ * bytes. Strings and bytes past the end of the buffer are cut short by avsc without allocating, so
+ * array-free schemas (tap, adjustment, enriched tap, DLQ) can skip the bounds walk.
+ */
+export function hasCountedCollections(t: Type, seen: Set<Type> = new Set()): boolean {
+  if (seen.has(t)) return false;
+  seen.add(t);
+  const name = t.typeName;
+  if (name === 'array' || name === 'map') return true;
+  if (name.startsWith('logical:'))
+    return hasCountedCollections((t as unknown as { underlyingType: Type }).underlyingType, seen);
+  if (name === 'record')
+    return (t as unknown as { fields: { type: Type }[] }).fields.some((f) =>
+      hasCountedCollections(f.type, seen),
+    );
+  if (name.startsWith('union'))
+    return (t as unknown as { types: Type[] }).types.some((u) => hasCountedCollections(u, seen));
+  return false;
+}
+
+/**
  * Checks that `body` is exactly one value of `writer`, every length and count within the bytes
  * present. Returns null when it is, or what is wrong.
  */

@@ -5,7 +5,7 @@
  */
 import type { Type } from 'avsc';
 import { TaplineError } from '../pipeline/errors.ts';
-import { checkAvroBounds } from './avroTypes.ts';
+import { checkAvroBounds, hasCountedCollections } from './avroTypes.ts';
 import { createLocalCatalog, type SchemaCatalog, type SchemaKind } from './catalog.ts';
 import type { Adjustment, Alert, Decision, DlqRecord, EnrichedTap, Tap } from './types.ts';
 import { validateAdjustment, validateTap } from './validate.ts';
@@ -65,6 +65,12 @@ function invalidFields(type: Type, value: unknown): string[] {
 export function createCodec(options: CodecOptions = {}): EventCodec {
   const catalog = options.catalog ?? createLocalCatalog();
   const now = options.now ?? Date.now;
+  const needsWalk = new WeakMap<Type, boolean>();
+  function mustWalk(writer: Type): boolean {
+    let v = needsWalk.get(writer);
+    if (v === undefined) needsWalk.set(writer, (v = hasCountedCollections(writer)));
+    return v;
+  }
 
   function encode<K extends SchemaKind>(kind: K, value: KindValues[K]): Buffer {
     const type = catalog.readerType(kind);
@@ -81,7 +87,7 @@ export function createCodec(options: CodecOptions = {}): EventCodec {
     if (!framed.ok) return { ok: false, code: framed.code, reason: framed.reason };
     const found = catalog.lookup(framed.schemaId, kind);
     if (!found.ok) return found;
-    const badBounds = checkAvroBounds(found.writer, framed.body);
+    const badBounds = mustWalk(found.writer) ? checkAvroBounds(found.writer, framed.body) : null;
     if (badBounds !== null) {
       return { ok: false, code: 'DECODE_FAILED', reason: `not a ${kind} Avro record: ${badBounds}` };
     }
@@ -91,11 +97,11 @@ export function createCodec(options: CodecOptions = {}): EventCodec {
         ? found.reader.decode(framed.body, 0, found.resolver)
         : found.reader.decode(framed.body, 0);
       if (out.offset !== framed.body.length) {
-        return {
-          ok: false,
-          code: 'DECODE_FAILED',
-          reason: `not a ${kind} Avro record: truncated or trailing bytes`,
-        };
+        const what =
+          out.offset < 0
+            ? 'the record ends early (truncated)'
+            : `${framed.body.length - out.offset} bytes left over after the record`;
+        return { ok: false, code: 'DECODE_FAILED', reason: `not a ${kind} Avro record: ${what}` };
       }
       raw = out.value;
     } catch (e) {
