@@ -27,6 +27,11 @@ export interface BenchContext {
   runId: string;
   /** Free-form options from the command line (`--set name=value`), for scaling workloads. */
   options: ReadonlyMap<string, string>;
+  /**
+   * Median of a figure measured earlier in the same invocation (e.g. the baseline), so a benchmark can
+   * report its ratio to it on the same machine under the same load.
+   */
+  earlier(benchmark: string, metric: string): number | undefined;
   /** Progress line to stderr (never stdout, which carries the table). */
   log(message: string): void;
 }

@@ -12,6 +12,7 @@
 import { Redis } from 'ioredis';
 import type { Tap } from '../schemas/types.ts';
 import { defineBenchmark, intOption, type BenchContext, type Figure } from './harness.ts';
+import { deleteByPrefix, memoryOfPrefix } from './redisKeys.ts';
 import { takeTaps } from './taps.ts';
 
 const MINUTE = 60_000;
@@ -83,35 +84,6 @@ export function naiveKeys(prefix: string, tap: Tap): string[] {
 /** Calendar month in Asia/Seoul (UTC+9, no daylight saving), as the monthly cap counts it. */
 export function seoulMonth(epochMs: number): string {
   return new Date(epochMs + 9 * 3_600_000).toISOString().slice(0, 7);
-}
-
-async function deleteByPrefix(redis: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-  } while (cursor !== '0');
-  return deleted;
-}
-
-async function memoryOfPrefix(redis: Redis, prefix: string): Promise<{ bytes: number; keys: number }> {
-  let cursor = '0';
-  let bytes = 0;
-  let keys = 0;
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    const pipeline = redis.pipeline();
-    for (const k of batch) pipeline.memory('USAGE', k, 'SAMPLES', '0');
-    for (const [err, usage] of (await pipeline.exec()) ?? []) {
-      if (err) throw err;
-      bytes += Number(usage ?? 0);
-      keys++;
-    }
-  } while (cursor !== '0');
-  return { bytes, keys };
 }
 
 async function usedMemory(redis: Redis): Promise<number> {

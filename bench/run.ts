@@ -137,11 +137,17 @@ export async function main(argv: string[]): Promise<number> {
   const selected = args.only ? all.filter((b) => args.only!.includes(b.name)) : all;
 
   const { config } = loadConfig();
+  const outcomes: BenchOutcome[] = [];
   const ctx: BenchContext = {
     kafkaBrokers: config.kafka.brokers,
     redisUrl: config.redis.url,
     runId: `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`,
     options: args.options,
+    earlier: (name, metric) => {
+      const outcome = outcomes.find((o) => o.name === name);
+      if (outcome === undefined || outcome.status === 'skipped') return undefined;
+      return outcome.summaries.find((s) => s.metric === metric)?.median;
+    },
     log: (m) => process.stderr.write(`[bench] ${m}\n`),
   };
   const machine = await describeMachine(config.redis.url, config.clickhouse.url ?? 'http://127.0.0.1:8123');
@@ -154,7 +160,6 @@ export async function main(argv: string[]): Promise<number> {
   ctx.log(`machine: ${machineLine(machine)}`);
   ctx.log(`versions: ${versionsLine(machine)}`);
 
-  const outcomes: BenchOutcome[] = [];
   for (const benchmark of selected) {
     const outcome = await measure(benchmark, ctx, args.runs);
     outcomes.push(outcome);

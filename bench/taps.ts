@@ -105,6 +105,13 @@ export interface WorkloadOptions {
   idPrefix: string;
 }
 
+/** Tap ids are a run-unique prefix and a fixed-width number, so they can be found in any record's bytes. */
+export const ID_DIGITS = 9;
+
+export function benchTapId(prefix: string, n: number): string {
+  return `${prefix}-${String(n).padStart(ID_DIGITS, '0')}`;
+}
+
 const carrierList: Carrier[] = ['SKT', 'KT', 'LGU', 'MVNO'];
 const amounts = [300, 500, 1_000, 1_100, 2_200, 3_300, 5_000];
 
@@ -127,10 +134,10 @@ export function* syntheticTaps(options: WorkloadOptions): Generator<Tap> {
     const device = random() < 0.03 ? `dev-${account}-b` : `dev-${account}`;
     const status: TapStatus = random() < 0.05 ? 'DECLINED' : 'APPROVED';
     yield {
-      tap_id: `${options.idPrefix}-${i}`,
+      tap_id: benchTapId(options.idPrefix, i),
       occurred_at: time,
       account_id: `acct-${account}`,
-      msisdn: `+82 10${String(10_000_000 + phone).slice(-8)}`.replace(' ', ''),
+      msisdn: `+8210${String(10_000_000 + phone).slice(-8)}`,
       carrier: carrierList[phone % carrierList.length]!,
       device_id: device,
       ip: `211.234.${(account >> 8) & 255}.${account & 255}`,

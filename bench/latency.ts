@@ -1,0 +1,117 @@
+/**
+ * Produce → decision latency of `tapline run` at steady rates (default 1,000 and 5,000 taps/s; issue 10's
+ * target: p99 under 50 ms at 5,000/s). The clock starts just before the tap is handed to the producer
+ * and stops when the decision is read from the decisions topic with read_committed, as the PG reads it:
+ * producer acknowledgement, worker fetch, detection, the batch's transaction and the reader's fetch all
+ * count. A warm-up (probe taps until the first decision) keeps group join and connection set-up out.
+ */
+import type { Kafka } from 'kafkajs';
+import { defineBenchmark, intOption, percentile, type Figure } from './harness.ts';
+import { produceSteady } from './decisionWatch.ts';
+import { benchKafka } from './kafkaTopics.ts';
+import { openPipelineSession, type PipelineSession } from './pipelineSession.ts';
+import { loadTapEncoder, syntheticTaps, type LoadedEncoder } from './taps.ts';
+import type { Tap } from '../schemas/types.ts';
+
+interface Prepared {
+  kafka: Kafka;
+  encoder: LoadedEncoder;
+  runs: number;
+}
+
+export function rateList(raw: string | undefined): number[] {
+  const rates = (raw ?? '1000,5000').split(',').map((r) => Number(r.trim()));
+  if (rates.some((r) => !Number.isInteger(r) || r <= 0))
+    throw new RangeError(`--set rates=${raw}: expected integers`);
+  return rates;
+}
+
+/** Sends one probe tap every 500 ms until a decision comes back: the worker is then fully up. */
+async function warmUp(session: PipelineSession, kafka: Kafka, next: () => Tap, encode: (t: Tap) => Buffer) {
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const deadline = Date.now() + 120_000;
+  try {
+    let sent = 0;
+    while (session.watch.seen.size === 0) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `no decision for ${sent} probe taps within 120 s: is the worker sending them to the DLQ (${session.topics.dlq})?`,
+        );
+      }
+      const tap = { ...next(), occurred_at: Date.now() };
+      await producer.send({
+        topic: session.topics.taps,
+        messages: [{ key: tap.account_id, value: encode(tap) }],
+      });
+      sent++;
+      await session.guard(new Promise((r) => setTimeout(r, 500)));
+    }
+    return sent;
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export const benchmark = defineBenchmark<Prepared>({
+  name: 'latency',
+  title: 'Latency: produce → decision at steady rates, through `tapline run`',
+  async setup(ctx) {
+    const encoder = await loadTapEncoder();
+    ctx.log(`latency: taps encoded with ${encoder.source}`);
+    return { kafka: benchKafka(ctx.kafkaBrokers, 'bench-latency'), encoder, runs: 0 };
+  },
+  async run(ctx, p) {
+    const rates = rateList(ctx.options.get('rates'));
+    const seconds = intOption(ctx, 'latency-seconds', 20);
+    const tag = `lat-${ctx.runId}-${p.runs++}`;
+    const idPrefix = `L${ctx.runId}r${p.runs}`;
+    const taps = syntheticTaps({ accounts: 20_000, idPrefix, meanGapMs: 1 });
+    const next = () => taps.next().value as Tap;
+    const session = await openPipelineSession(ctx, p.kafka, tag, 1, idPrefix);
+    const figures: Figure[] = [];
+    try {
+      const probes = await session.guard(warmUp(session, p.kafka, next, p.encoder.encode));
+      ctx.log(`latency: worker answered after ${probes} probe taps`);
+      for (const rate of rates) {
+        const sent = await session.guard(
+          produceSteady(p.kafka, session.topics.taps, rate, seconds, next, p.encoder.encode),
+        );
+        await session.guard(session.watch.waitForAll([...sent.sentAt.keys()], 60_000));
+        const latencies: number[] = [];
+        for (const [id, at] of sent.sentAt) latencies.push(session.watch.seen.get(id)! - at);
+        const target = rate === 5_000 ? '< 50' : undefined;
+        figures.push(
+          { metric: `p50 at ${rate}/s`, unit: 'ms', value: percentile(latencies, 50), better: 'lower' },
+          {
+            metric: `p99 at ${rate}/s`,
+            unit: 'ms',
+            value: percentile(latencies, 99),
+            better: 'lower',
+            ...(target ? { target } : {}),
+          },
+          {
+            metric: `max at ${rate}/s`,
+            unit: 'ms',
+            value: latencies.reduce((a, b) => Math.max(a, b), 0),
+            better: 'lower',
+          },
+        );
+        ctx.log(
+          `latency ${rate}/s: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`,
+        );
+      }
+      const peak = Math.max(...session.rss.map((s) => s.bytes));
+      figures.push({
+        metric: 'worker peak RSS',
+        unit: 'MB',
+        value: peak / 2 ** 20,
+        better: 'lower',
+        target: '< 300',
+      });
+      return figures;
+    } finally {
+      await session.close();
+    }
+  },
+});

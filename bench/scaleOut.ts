@@ -1,0 +1,89 @@
+/**
+ * Throughput of `tapline run` at saturation with 1 and then 2 workers in one consumer group on a
+ * 4-partition topic preloaded with taps (issue 10, items 2 and 7; the ClickHouse sink is not running
+ * here). The clock runs from the first decision read to the last, so group join is not counted; with
+ * 2 workers the first rebalance is, as it is in production when a worker is added. When the baseline ran
+ * in the same invocation, the 1-worker figure is also given as a share of the transactional passthrough
+ * (target: at least 50%).
+ */
+import type { Kafka } from 'kafkajs';
+import { defineBenchmark, intOption, type Figure } from './harness.ts';
+import { benchKafka, createTopics, deleteTopics, preloadTaps } from './kafkaTopics.ts';
+import { openPipelineSession } from './pipelineSession.ts';
+import { loadTapEncoder, takeTaps } from './taps.ts';
+
+interface Prepared {
+  kafka: Kafka;
+  input: string;
+  ids: string[];
+  idPrefix: string;
+  runs: number;
+}
+
+export const benchmark = defineBenchmark<Prepared>({
+  name: 'scale-out',
+  title: 'Pipeline throughput at saturation with 1 and 2 workers (4 partitions)',
+  async setup(ctx) {
+    const count = intOption(ctx, 'scale-taps', 100_000);
+    const kafka = benchKafka(ctx.kafkaBrokers, 'bench-scale-out');
+    const input = `bench-scale-${ctx.runId}-taps`;
+    const idPrefix = `S${ctx.runId}`;
+    await createTopics(kafka, [input]);
+    const encoder = await loadTapEncoder();
+    const taps = takeTaps({ accounts: 20_000, idPrefix }, count);
+    ctx.log(`scale-out: preloading ${count} taps (${encoder.source})`);
+    await preloadTaps(kafka, input, taps, encoder.encode);
+    return { kafka, input, ids: taps.map((t) => t.tap_id), idPrefix, runs: 0 };
+  },
+  async run(ctx, p) {
+    const figures: Figure[] = [];
+    const rates = new Map<number, number>();
+    for (const workers of [1, 2]) {
+      // A fresh group per measurement re-reads the same preloaded topic from the beginning.
+      const session = await openPipelineSession(
+        ctx,
+        p.kafka,
+        `scale-${ctx.runId}-${p.runs}-${workers}w`,
+        workers,
+        p.idPrefix,
+        p.input,
+      );
+      try {
+        await session.guard(session.watch.waitForAll(p.ids, 600_000));
+        let first = Infinity;
+        let last = 0;
+        for (const at of session.watch.seen.values()) {
+          first = Math.min(first, at);
+          last = Math.max(last, at);
+        }
+        const rate = (p.ids.length / (last - first)) * 1_000;
+        rates.set(workers, rate);
+        ctx.log(`scale-out: ${workers} worker(s) ${Math.round(rate)} taps/s`);
+        figures.push({
+          metric: `${workers} worker${workers > 1 ? 's' : ''}`,
+          unit: 'taps/s',
+          value: rate,
+          better: 'higher',
+        });
+      } finally {
+        await session.close();
+      }
+    }
+    p.runs++;
+    figures.push({ metric: '2 workers / 1 worker', unit: '×', value: rates.get(2)! / rates.get(1)! });
+    const baseline = ctx.earlier('baseline', 'passthrough transactional');
+    if (baseline !== undefined) {
+      figures.push({
+        metric: '1 worker / transactional baseline',
+        unit: '%',
+        value: (rates.get(1)! / baseline) * 100,
+        better: 'higher',
+        target: '≥ 50',
+      });
+    }
+    return figures;
+  },
+  async teardown(_ctx, p) {
+    await deleteTopics(p.kafka, [p.input]);
+  },
+});
