@@ -48,6 +48,8 @@ export interface SchemaCatalog {
   readerType(kind: SchemaKind): Type;
   /** How to read a record framed with `id` as `kind`. */
   lookup(id: number, kind: SchemaKind): WriterLookup;
+  /** Fetches unknown writer schemas ahead of decoding (registry catalogs only). */
+  prefetch?(ids: Iterable<number>): Promise<void>;
 }
 
 interface Compiled {

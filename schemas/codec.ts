@@ -29,6 +29,11 @@ export interface EventCodec {
   encode<K extends SchemaKind>(kind: K, value: KindValues[K]): Buffer;
   /** Unframes, resolves and decodes; taps and adjustments are validated too. Never throws. */
   decode<K extends SchemaKind>(kind: K, buf: Buffer): DecodeOutcome<KindValues[K]>;
+  /**
+   * Makes the writer schemas of these framed records known before `decode` (needed with a schema
+   * registry; immediate with the bundled catalog). Throws SERVICE_UNREACHABLE when the registry is down.
+   */
+  prefetch(bufs: Iterable<Buffer>): Promise<void>;
 }
 
 export interface CodecOptions {
@@ -121,5 +126,15 @@ export function createCodec(options: CodecOptions = {}): EventCodec {
     return { ok: true, value: value as unknown as KindValues[K], schemaId };
   }
 
-  return { encode, decode };
+  async function prefetch(bufs: Iterable<Buffer>): Promise<void> {
+    if (!catalog.prefetch) return;
+    const ids: number[] = [];
+    for (const b of bufs) {
+      const f = unframe(b);
+      if (f.ok) ids.push(f.schemaId);
+    }
+    await catalog.prefetch(ids);
+  }
+
+  return { encode, decode, prefetch };
 }
