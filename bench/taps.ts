@@ -68,14 +68,15 @@ export interface LoadedEncoder {
   source: string;
 }
 
-/** The project's tap encoder if it has landed, else the stand-in. */
+/** The project's tap encoder (schemas/codec.ts `createCodec().encode('tap', …)`) if it has landed, else the stand-in. */
 export async function loadTapEncoder(): Promise<LoadedEncoder> {
   const codecUrl = new URL('../schemas/codec.ts', import.meta.url);
   if (existsSync(codecUrl)) {
-    const codec = (await import(codecUrl.href)) as Record<string, unknown>;
-    const encodeTap = codec['encodeTap'];
-    if (typeof encodeTap === 'function') {
-      return { encode: (tap) => (encodeTap as TapEncoder)(tap), source: 'schemas/codec.ts' };
+    const mod = (await import(codecUrl.href)) as Record<string, unknown>;
+    const createCodec = mod['createCodec'];
+    if (typeof createCodec === 'function') {
+      const codec = (createCodec as () => { encode(kind: 'tap', tap: Tap): Buffer })();
+      return { encode: (tap) => codec.encode('tap', tap), source: 'schemas/codec.ts' };
     }
   }
   return { encode: encodeBenchTap, source: 'bench stand-in schema' };
