@@ -21,10 +21,10 @@ export type SettlementStore = Pick<AnalystStore, 'query' | 'command' | 'insert' 
 const msAt = (param: string) => `fromUnixTimestamp64Milli({${param}:Int64}, 'UTC')`;
 
 /** The terms version of a tap in SQL: the latest effective_from not after its instant, −1 for none. */
-function termsVersionSql(contracts: Contracts): string {
+function termsVersionSql(contracts: Contracts, column: string): string {
   const cases = [...contracts.terms]
     .reverse()
-    .map((t) => `toUnixTimestamp64Milli(occurred_at) >= ${t.effectiveFromMs}, ${t.version}`);
+    .map((t) => `toUnixTimestamp64Milli(${column}) >= ${t.effectiveFromMs}, ${t.version}`);
   return `multiIf(${cases.join(', ')}, -1)`;
 }
 
@@ -73,10 +73,16 @@ export async function settleFromStore(
   };
 
   const gross = await store.query<GrossRow>(
-    `SELECT currency, platform_id, creator_id, carrier, ${termsVersionSql(contracts)} AS terms_version,
-            toString(sum(amount)) AS gross, count() AS taps
-     FROM taps_unique
-     WHERE status = 'APPROVED' AND occurred_at >= ${msAt('start')} AND occurred_at < ${msAt('end')}
+    `SELECT cur AS currency, platform AS platform_id, creator AS creator_id, carrier_code AS carrier,
+            ${termsVersionSql(contracts, 'tap_at')} AS terms_version, toString(sum(tap_amount)) AS gross, count() AS taps
+     FROM (
+       -- One row per tap: replayed copies are identical (conflicting ones never reach the store), so
+       -- grouping by tap_id alone folds them, far cheaper than taps_unique's group over every column.
+       SELECT tap_id, any(currency) AS cur, any(platform_id) AS platform, any(creator_id) AS creator,
+              any(carrier) AS carrier_code, any(amount) AS tap_amount, any(occurred_at) AS tap_at
+       FROM taps
+       WHERE status = 'APPROVED' AND occurred_at >= ${msAt('start')} AND occurred_at < ${msAt('end')}
+       GROUP BY tap_id)
      GROUP BY currency, platform_id, creator_id, carrier, terms_version`,
     params,
   );
