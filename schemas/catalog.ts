@@ -7,7 +7,15 @@ import avro from 'avsc';
 import type { Resolver, Type } from 'avsc';
 import { loadSchema, logicalTypes } from './avroTypes.ts';
 
-export const schemaKinds = ['tap', 'adjustment', 'tapEnriched', 'decision', 'alert', 'dlq'] as const;
+export const schemaKinds = [
+  'tap',
+  'adjustment',
+  'tapEnriched',
+  'decision',
+  'alert',
+  'dlq',
+  'adjustmentApplied',
+] as const;
 export type SchemaKind = (typeof schemaKinds)[number];
 
 export interface CatalogEntry {
@@ -26,6 +34,7 @@ export const bundledIds: readonly { id: number; kind: SchemaKind; version: numbe
   { id: 401, kind: 'decision', version: 1, file: 'decision.v1' },
   { id: 501, kind: 'alert', version: 1, file: 'alert.v1' },
   { id: 601, kind: 'dlq', version: 1, file: 'dlq.v1' },
+  { id: 701, kind: 'adjustmentApplied', version: 1, file: 'adjustment-applied.v1' },
 ];
 
 export function bundledEntries(): CatalogEntry[] {

@@ -7,7 +7,7 @@ import type { Type } from 'avsc';
 import { TaplineError } from '../pipeline/errors.ts';
 import { checkAvroBounds, hasCountedCollections } from './avroTypes.ts';
 import { createLocalCatalog, type SchemaCatalog, type SchemaKind } from './catalog.ts';
-import type { Adjustment, Alert, Decision, DlqRecord, EnrichedTap, Tap } from './types.ts';
+import type { Adjustment, Alert, AppliedAdjustment, Decision, DlqRecord, EnrichedTap, Tap } from './types.ts';
 import { validateAdjustment, validateTap } from './validate.ts';
 import { frame, unframe } from './wireFormat.ts';
 
@@ -18,6 +18,7 @@ export interface KindValues {
   decision: Decision;
   alert: Alert;
   dlq: DlqRecord;
+  adjustmentApplied: AppliedAdjustment;
 }
 
 export type DecodeOutcome<T> =

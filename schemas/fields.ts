@@ -4,7 +4,7 @@
  * removed from an interface without being listed here. Order is the Avro field order. test/schemas/drift.test.ts then checks these
  * lists against the .avsc files, so types, validation and Avro schemas cannot drift apart.
  */
-import type { Adjustment, Alert, Decision, DlqRecord, EnrichedTap, Tap } from './types.ts';
+import type { Adjustment, Alert, AppliedAdjustment, Decision, DlqRecord, EnrichedTap, Tap } from './types.ts';
 
 /** `optional`: null or absent in JSON, ["null", T] with default null in Avro (or a false default for flags). */
 export type Presence = 'required' | 'optional';
@@ -55,6 +55,17 @@ export const tapEnrichedFields = {
   status: 'required',
   retry_of: 'optional',
 } as const satisfies Record<keyof EnrichedTap, Presence>;
+
+export const adjustmentAppliedFields = {
+  ...adjustmentFields,
+  account_id: 'required',
+  msisdn_hash: 'required',
+  platform_id: 'required',
+  creator_id: 'optional',
+  carrier: 'required',
+  currency: 'required',
+  tap_occurred_at: 'required',
+} as const satisfies Record<keyof AppliedAdjustment, Presence>;
 
 export const decisionFields = {
   tap_id: 'required',

@@ -44,6 +44,7 @@ export function topicSubjects(topics: {
   decisions: string;
   alerts: string;
   dlq: string;
+  adjustmentsEnriched: string;
 }): Record<SchemaKind, string> {
   return {
     tap: `${topics.taps}-value`,
@@ -52,6 +53,7 @@ export function topicSubjects(topics: {
     decision: `${topics.decisions}-value`,
     alert: `${topics.alerts}-value`,
     dlq: `${topics.dlq}-value`,
+    adjustmentApplied: `${topics.adjustmentsEnriched}-value`,
   };
 }
 

@@ -82,6 +82,22 @@ export interface Alert extends Decision {
 export type InputRecord = ({ type: 'tap' } & Tap) | ({ type: 'adjustment' } & Adjustment);
 
 /**
+ * An adjustment the pipeline applied, with its tap's context (topic adjustments-enriched), so the
+ * sink and settlement need no join. pipeline/topology.ts declares the same shape; a type test keeps
+ * the two equal.
+ */
+export interface AppliedAdjustment extends Adjustment {
+  account_id: string;
+  msisdn_hash: string;
+  platform_id: string;
+  creator_id: string | null;
+  carrier: string;
+  currency: string;
+  /** The original tap's event time, epoch ms: it selects the contract terms. */
+  tap_occurred_at: number;
+}
+
+/**
  * A record that could not be processed, as published to the DLQ topic. The original bytes are
  * encrypted with the data key (see sinks/dlq.ts) so they can be replayed after a fix without raw
  * personal data sitting in a topic.

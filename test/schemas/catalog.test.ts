@@ -45,7 +45,7 @@ describe('bundled schemas', () => {
     const ids = bundledIds.map((b) => b.id);
     expect(new Set(ids).size).toBe(ids.length);
     const catalog = createLocalCatalog();
-    expect(schemaKinds.map((k) => catalog.writerId(k))).toEqual([101, 201, 301, 401, 501, 601]);
+    expect(schemaKinds.map((k) => catalog.writerId(k))).toEqual([101, 201, 301, 401, 501, 601, 701]);
   });
 
   it('are backward compatible over every pair of versions', () => {

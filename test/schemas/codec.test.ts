@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { createCodec } from '../../schemas/codec.ts';
-import type { Adjustment, Alert, Decision, DlqRecord, EnrichedTap, Tap } from '../../schemas/types.ts';
+import type {
+  Adjustment,
+  Alert,
+  AppliedAdjustment,
+  Decision,
+  DlqRecord,
+  EnrichedTap,
+  Tap,
+} from '../../schemas/types.ts';
 import { frame, unframe } from '../../schemas/wireFormat.ts';
 
 const now = Date.UTC(2026, 10, 30);
@@ -115,8 +123,25 @@ describe('codec round trips', () => {
     payload: Buffer.from([1, 2, 3, 0]),
   };
 
+  const applied: AppliedAdjustment = {
+    adjustment_id: 'adj-9',
+    occurred_at: t0 + 86_400_000,
+    tap_id: 'ex-10',
+    kind: 'REFUND',
+    amount: 300,
+    reason: 'customer request',
+    account_id: 'acc-1',
+    msisdn_hash: 'cd'.repeat(32),
+    platform_id: 'toonville',
+    creator_id: null,
+    carrier: 'MVNO',
+    currency: 'KRW',
+    tap_occurred_at: t0,
+  };
+
   it.each([
     ['tap', tap, 101],
+    ['adjustmentApplied', applied, 701],
     ['tapEnriched', enriched, 301],
     ['decision', decision, 401],
     ['decision', { ...decision, late: true }, 401],

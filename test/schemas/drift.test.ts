@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { bundledEntries, type SchemaKind } from '../../schemas/catalog.ts';
 import {
+  adjustmentAppliedFields,
   adjustmentFields,
   alertFields,
   decisionFields,
@@ -22,6 +23,7 @@ const tables: Record<SchemaKind, Record<string, Presence>> = {
   decision: decisionFields,
   alert: alertFields,
   dlq: dlqFields,
+  adjustmentApplied: adjustmentAppliedFields,
 };
 
 function presenceOf(f: AvroField): Presence {
@@ -71,4 +73,14 @@ describe.each(bundledEntries().map((e) => [`${e.kind} v${e.version}`, e] as cons
       expect(symbols, name).toEqual(expectedEnums[name]);
     }
   });
+});
+
+// pipeline/topology.ts declares AppliedAdjustment too; both must stay the same shape.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const appliedAdjustmentIsTheSame: Same<
+  import('../../pipeline/topology.ts').AppliedAdjustment,
+  import('../../schemas/types.ts').AppliedAdjustment
+> = true;
+it('AppliedAdjustment of pipeline/topology.ts is the contract of schemas/types.ts', () => {
+  expect(appliedAdjustmentIsTheSame).toBe(true);
 });

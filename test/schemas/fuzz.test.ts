@@ -11,7 +11,7 @@ import { frame } from '../../schemas/wireFormat.ts';
 
 const now = Date.UTC(2026, 10, 30);
 const codec = createCodec({ now: () => now });
-const knownIds = [101, 201, 301, 401, 501, 601];
+const knownIds = [101, 201, 301, 401, 501, 601, 701];
 const codes = new Set(['DECODE_FAILED', 'VALIDATION_FAILED', 'UNKNOWN_SCHEMA_ID']);
 
 function accounted(r: DecodeOutcome<unknown> | ParseOutcome): void {

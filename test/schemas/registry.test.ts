@@ -70,6 +70,7 @@ const subjects = topicSubjects({
   decisions: 'decisions',
   alerts: 'fraud-alerts',
   dlq: 'taps-dlq',
+  adjustmentsEnriched: 'adjustments-enriched',
 });
 const now = Date.UTC(2026, 10, 30);
 const tap: Tap = {
@@ -97,7 +98,7 @@ describe('schema registry catalog', () => {
       schemaKinds.map((k) => `POST /subjects/${subjects[k]}/versions application/vnd.schemaregistry.v1+json`),
     );
     const ids = schemaKinds.map((k) => catalog.writerId(k));
-    expect(new Set(ids).size).toBe(6);
+    expect(new Set(ids).size).toBe(schemaKinds.length);
     for (const k of schemaKinds) expect(schemas.get(catalog.writerId(k))!.subject).toBe(subjects[k]);
     const codec = createCodec({ catalog, now: () => now });
     const bytes = codec.encode('tap', tap);
