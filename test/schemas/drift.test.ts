@@ -12,6 +12,8 @@ import {
   tapFields,
   type Presence,
 } from '../../schemas/fields.ts';
+import type { AppliedAdjustment as PipelineAppliedAdjustment } from '../../pipeline/topology.ts';
+import type { AppliedAdjustment } from '../../schemas/types.ts';
 import { adjustmentKinds, carriers, channels, decisionOutcomes, tapStatuses } from '../../schemas/types.ts';
 
 type AvroField = { name: string; type: unknown; default?: unknown; doc?: string };
@@ -77,10 +79,7 @@ describe.each(bundledEntries().map((e) => [`${e.kind} v${e.version}`, e] as cons
 
 // pipeline/topology.ts declares AppliedAdjustment too; both must stay the same shape.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const appliedAdjustmentIsTheSame: Same<
-  import('../../pipeline/topology.ts').AppliedAdjustment,
-  import('../../schemas/types.ts').AppliedAdjustment
-> = true;
+const appliedAdjustmentIsTheSame: Same<PipelineAppliedAdjustment, AppliedAdjustment> = true;
 it('AppliedAdjustment of pipeline/topology.ts is the contract of schemas/types.ts', () => {
   expect(appliedAdjustmentIsTheSame).toBe(true);
 });
