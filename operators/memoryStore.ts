@@ -38,7 +38,13 @@ const SWEEP_EVERY = 50_000;
 
 export function createMemoryStore(): MemoryStore {
   const entities = new Map<string, Slot<EntityState>>();
-  const taps = new Map<string, Slot<{ entry: TapIndexEntry; decision: Decision | null }>>();
+  // Tap index values are kept as JSON text, as in Redis: millions of them then cost the GC nothing
+  // to trace, and they are parsed only for the rare duplicate or adjustment.
+  const taps = new Map<string, Slot<{ entry: string; decision: string | null }>>();
+  const record = (v: { entry: string; decision: string | null }): TapRecord => ({
+    entry: JSON.parse(v.entry) as TapIndexEntry,
+    decision: v.decision === null ? null : (JSON.parse(v.decision) as Decision),
+  });
   let now = -Infinity;
   let writes = 0;
 
@@ -68,15 +74,9 @@ export function createMemoryStore(): MemoryStore {
       case 'claimTap': {
         advance(op.entry.occurred_at);
         const found = live(taps, op.tapId);
-        if (found)
-          return {
-            op: 'claimTap',
-            status: 'seen',
-            entry: structuredClone(found.value.entry),
-            decision: found.value.decision,
-          };
+        if (found) return { op: 'claimTap', status: 'seen', ...record(found.value) };
         taps.set(op.tapId, {
-          value: { entry: structuredClone(op.entry), decision: null },
+          value: { entry: JSON.stringify(op.entry), decision: null },
           expiresAt: op.entry.occurred_at + op.ttlMs,
         });
         return { op: 'claimTap', status: 'new' };
@@ -91,9 +91,10 @@ export function createMemoryStore(): MemoryStore {
       case 'adjustTap': {
         const found = live(taps, op.tapId);
         if (!found) return { op: 'adjustTap', status: 'unknown' };
-        if (found.value.entry.adj[op.adjustmentId]) return { op: 'adjustTap', status: 'duplicate' };
-        if (found.value.entry.v !== op.expectedVersion) return { op: 'adjustTap', status: 'conflict' };
-        found.value.entry = structuredClone(op.entry);
+        const current = JSON.parse(found.value.entry) as TapIndexEntry;
+        if (current.adj[op.adjustmentId]) return { op: 'adjustTap', status: 'duplicate' };
+        if (current.v !== op.expectedVersion) return { op: 'adjustTap', status: 'conflict' };
+        found.value.entry = JSON.stringify(op.entry);
         found.expiresAt = Math.max(found.expiresAt, now + op.ttlMs);
         return { op: 'adjustTap', status: 'ok' };
       }
@@ -112,7 +113,7 @@ export function createMemoryStore(): MemoryStore {
       return Promise.resolve(
         tapIds.map((id) => {
           const found = live(taps, id);
-          return found ? { entry: structuredClone(found.value.entry), decision: found.value.decision } : null;
+          return found ? record(found.value) : null;
         }),
       );
     },
@@ -124,7 +125,7 @@ export function createMemoryStore(): MemoryStore {
         switch (op.op) {
           case 'recordDecision': {
             const found = live(taps, op.tapId);
-            if (found && found.value.decision === null) found.value.decision = op.decision;
+            if (found && found.value.decision === null) found.value.decision = JSON.stringify(op.decision);
             break;
           }
           case 'removeEvent':
@@ -146,7 +147,7 @@ export function createMemoryStore(): MemoryStore {
     },
     tap: (id) => {
       const found = live(taps, id);
-      return found ? structuredClone(found.value) : undefined;
+      return found ? record(found.value) : undefined;
     },
   };
 }
