@@ -7,6 +7,13 @@
 const isoWithZone =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(Z|z|[+-]\d{2}:?\d{2})$/;
 
+const days = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function monthDays(year: number, month: number): number {
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return month === 2 && leap ? 29 : days[month - 1]!;
+}
+
 export type ParsedTimestamp = { ok: true; ms: number } | { ok: false; why: string };
 
 /**
@@ -33,7 +40,7 @@ export function parseIsoTimestamp(text: string): ParsedTimestamp {
   const minute = Number(mi);
   const second = Number(s);
   const millis = frac ? Number(frac.padEnd(3, '0').slice(0, 3)) : 0;
-  const daysInMonth = month >= 1 && month <= 12 ? new Date(Date.UTC(year, month, 0)).getUTCDate() : 0;
+  const daysInMonth = month >= 1 && month <= 12 ? monthDays(year, month) : 0;
   // Leap seconds (:60) are refused: JavaScript time has none, and producers should not send them.
   if (day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) {
     return { ok: false, why: `is not a real date and time, got ${JSON.stringify(text)}` };

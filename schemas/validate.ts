@@ -64,6 +64,9 @@ export function show(value: unknown): string {
   return text.length > 40 ? `${text.slice(0, 37)}…` : text;
 }
 
+const tapFieldList = Object.entries(tapFields);
+const adjustmentFieldList = Object.entries(adjustmentFields);
+
 class Checker {
   readonly problems: string[] = [];
   readonly obj: Record<string, unknown>;
@@ -88,13 +91,15 @@ class Checker {
     const v = this.obj[path];
     if (typeof v !== 'string')
       return this.fail(path, `must be a string, got ${opts.secret ? typeof v : show(v)}`);
-    const shown = opts.secret ? `${v.length} characters` : show(v);
+    // Built only on refusal: showing the value costs more than checking it.
+    const shown = () => (opts.secret ? `${v.length} characters` : show(v));
     if (v.length < min || v.length > max) {
       return this.fail(path, `must be ${min}–${max} characters long, got ${v.length}`);
     }
-    if (!v.isWellFormed()) return this.fail(path, `contains broken Unicode (a lone surrogate), got ${shown}`);
+    if (!v.isWellFormed())
+      return this.fail(path, `contains broken Unicode (a lone surrogate), got ${shown()}`);
     if ((opts.freeText ? controlCharsExceptWhitespace : controlChars).test(v)) {
-      return this.fail(path, `contains control characters, got ${shown}`);
+      return this.fail(path, `contains control characters, got ${shown()}`);
     }
     return v;
   }
@@ -180,7 +185,7 @@ export function validateTap(obj: unknown, options: ValidateOptions = {}): Valida
   if (isRefusal(o)) return o;
   const now = options.now ?? Date.now();
   const c = new Checker(o);
-  for (const [field, presence] of Object.entries(tapFields)) c.present(field, presence);
+  for (const [field, presence] of tapFieldList) c.present(field, presence);
   c.unknownFields(tapFields, ['type']);
   const has = (f: string) => o[f] !== undefined && o[f] !== null;
 
@@ -247,7 +252,7 @@ export function validateAdjustment(obj: unknown, options: ValidateOptions = {}):
   if (isRefusal(o)) return o;
   const now = options.now ?? Date.now();
   const c = new Checker(o);
-  for (const [field, presence] of Object.entries(adjustmentFields)) c.present(field, presence);
+  for (const [field, presence] of adjustmentFieldList) c.present(field, presence);
   c.unknownFields(adjustmentFields, ['type']);
   const has = (f: string) => o[f] !== undefined && o[f] !== null;
 
