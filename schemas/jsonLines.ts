@@ -3,7 +3,6 @@
  * ISO-8601 with a zone. The same validation as the Avro path applies (schemas/validate.ts).
  */
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { formatIsoTimestamp } from './timestamps.ts';
 import type { Adjustment, Decision, InputRecord, Tap } from './types.ts';
 import { show, validateAdjustment, validateTap, type ValidateOptions } from './validate.ts';
@@ -21,7 +20,7 @@ export function parseInputLine(text: string, options: ValidateOptions = {}): Par
     return {
       ok: false,
       code: 'DECODE_FAILED',
-      reason: `line is ${text.length} characters long; the limit is ${maxLineLength}`,
+      reason: `line is longer than ${maxLineLength} characters, the limit (is it really JSON Lines?)`,
     };
   }
   let obj: unknown;
@@ -60,21 +59,41 @@ export function parseInputLine(text: string, options: ValidateOptions = {}): Par
 /**
  * Streams the lines of a file of any size with their 1-based line numbers. Blank lines are skipped
  * but still counted, so a reject's line number matches what an editor shows. CRLF and a leading
- * byte-order mark are tolerated.
+ * byte-order mark are tolerated. Memory stays bounded even on a file with no newlines: a line longer
+ * than maxLineLength is cut there (the rest up to its newline is skipped), which parseInputLine
+ * then refuses as too long.
  */
 export async function* readLines(path: string): AsyncIterable<{ lineNo: number; text: string }> {
-  const input = createReadStream(path, { encoding: 'utf8' });
-  const lines = createInterface({ input, crlfDelay: Infinity });
+  const input = createReadStream(path, { encoding: 'utf8', highWaterMark: 256 * 1024 });
   let lineNo = 0;
+  let pending = '';
+  let oversize = false;
+  function* emit(raw: string): Generator<{ lineNo: number; text: string }> {
+    lineNo += 1;
+    let text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (lineNo === 1 && text.startsWith('\uFEFF')) text = text.slice(1);
+    if (text.trim() !== '') yield { lineNo, text };
+  }
   try {
-    for await (const raw of lines) {
-      lineNo += 1;
-      const text = lineNo === 1 && raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
-      if (text.trim() === '') continue;
-      yield { lineNo, text };
+    for await (const chunk of input as AsyncIterable<string>) {
+      let from = 0;
+      for (let nl = chunk.indexOf('\n'); nl !== -1; nl = chunk.indexOf('\n', from)) {
+        const raw = oversize ? pending : pending + chunk.slice(from, nl);
+        pending = '';
+        oversize = false;
+        yield* emit(raw);
+        from = nl + 1;
+      }
+      if (!oversize) {
+        pending += chunk.slice(from);
+        if (pending.length > maxLineLength) {
+          pending = pending.slice(0, maxLineLength + 1);
+          oversize = true;
+        }
+      }
     }
+    if (pending !== '') yield* emit(pending);
   } finally {
-    lines.close();
     input.destroy();
   }
 }

@@ -2,7 +2,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatDecisionLine, formatInputLine, parseInputLine, readLines } from '../../schemas/jsonLines.ts';
+import {
+  formatDecisionLine,
+  formatInputLine,
+  maxLineLength,
+  parseInputLine,
+  readLines,
+} from '../../schemas/jsonLines.ts';
 import type { InputRecord } from '../../schemas/types.ts';
 
 const now = Date.UTC(2026, 10, 30);
@@ -53,7 +59,7 @@ describe('parseInputLine', () => {
       'VALIDATION_FAILED',
       'occurred_at: must be an ISO-8601 timestamp with a zone',
     ],
-    [`{"type":"tap","x":"${'y'.repeat(70_000)}"}`, 'DECODE_FAILED', 'the limit is 65536'],
+    [`{"type":"tap","x":"${'y'.repeat(70_000)}"}`, 'DECODE_FAILED', 'line is longer than 65536 characters'],
   ])('refuses %s', (text, code, reason) => {
     const r = parseInputLine(text, { now });
     expect(r.ok).toBe(false);
@@ -72,6 +78,29 @@ describe('readLines', () => {
       { lineNo: 4, text: '{"b":2}' },
       { lineNo: 6, text: '{"c":3}' },
     ]);
+  });
+
+  it('cuts a runaway line at the limit and goes on with the next one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tapline-lines-'));
+    const path = join(dir, 'runaway.jsonl');
+    writeFileSync(path, `{"a":1}\n${'z'.repeat(3_000_000)}\n{"b":2}\n`);
+    const lines = await collect(path);
+    expect(lines.map((l) => [l.lineNo, l.text.length])).toEqual([
+      [1, 7],
+      [2, maxLineLength + 1],
+      [3, 7],
+    ]);
+    expect(parseInputLine(lines[1]!.text)).toMatchObject({ ok: false, code: 'DECODE_FAILED' });
+  });
+
+  it('keeps lines that straddle read chunks, multi-byte characters included, and a last line without newline', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tapline-lines-'));
+    const path = join(dir, 'chunks.jsonl');
+    const texts = Array.from({ length: 5000 }, (_, i) => `{"i":${i},"s":"${'가'.repeat(i % 97)}"}`);
+    writeFileSync(path, texts.join('\n'));
+    const lines = await collect(path);
+    expect(lines.map((l) => l.text)).toEqual(texts);
+    expect(lines.at(-1)!.lineNo).toBe(5000);
   });
 
   it('streams a large file line by line', async () => {
