@@ -7,7 +7,8 @@
  * crash (seen with avsc 5.7.9). `checkAvroBounds` walks the writer schema over the bytes first and
  * refuses any length or count the remaining bytes cannot hold, so decoding stays linear in the input.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
 import type { Type } from 'avsc';
 
@@ -28,9 +29,23 @@ export class EpochMillisType extends avro.types.LogicalType {
 
 export const logicalTypes = { 'timestamp-millis': EpochMillisType };
 
+/**
+ * Where a bundled schema file lives: beside this module when running the sources, or back in the
+ * source tree when running the compiled build (tsc does not copy .avsc files into dist/).
+ */
+export function schemaFileUrl(name: string, base: string = import.meta.url): URL {
+  const beside = new URL(`./avro/${name}.avsc`, base);
+  if (existsSync(beside)) return beside;
+  const inSources = new URL(`../../schemas/avro/${name}.avsc`, base);
+  if (existsSync(inSources)) return inSources;
+  throw new Error(
+    `bundled schema ${name}.avsc not found at ${fileURLToPath(beside)} or ${fileURLToPath(inSources)}`,
+  );
+}
+
 /** Reads one bundled schema file (schemas/avro/NAME.avsc) into an avsc Type. */
 export function loadSchema(name: string): { schema: object; type: Type } {
-  const text = readFileSync(new URL(`./avro/${name}.avsc`, import.meta.url), 'utf8');
+  const text = readFileSync(schemaFileUrl(name), 'utf8');
   const schema = JSON.parse(text) as object;
   return { schema, type: avro.Type.forSchema(schema as avro.Schema, { logicalTypes }) };
 }
