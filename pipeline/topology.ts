@@ -9,7 +9,16 @@
  * The worker (pipeline/worker.ts) produces them in one Kafka transaction with the consumed offsets.
  * Records in = decisions + duplicates + adjustments applied + pending retries + rejects (DLQ).
  */
-import type { Adjustment, Alert, Decision, EnrichedTap, InputRecord } from '../schemas/types.ts';
+import type {
+  Adjustment,
+  Alert,
+  AppliedAdjustment,
+  Decision,
+  EnrichedTap,
+  InputRecord,
+} from '../schemas/types.ts';
+
+export type { AppliedAdjustment };
 import type { ErrorCode } from './errors.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
@@ -38,17 +47,6 @@ export interface OutputMessage {
 
 export type Rejection = { ok: false; code: ErrorCode; reason: string };
 
-/** An adjustment with the context of its tap, as the sink and settlement need it. */
-export interface AppliedAdjustment extends Adjustment {
-  account_id: string;
-  msisdn_hash: string;
-  platform_id: string;
-  creator_id: string | null;
-  carrier: string;
-  currency: string;
-  tap_occurred_at: number;
-}
-
 export type DetectInput =
   | { kind: 'tap'; tap: EnrichedTap; source: SourcePosition }
   | { kind: 'adjustment'; adjustment: Adjustment; source: SourcePosition };
@@ -61,8 +59,8 @@ export interface SourcePosition {
 
 export type DetectOutcome =
   | { kind: 'decision'; decision: Decision; tap: EnrichedTap; replay: boolean }
-  | { kind: 'applied'; adjustment: AppliedAdjustment }
-  | { kind: 'pending' }
+  | { kind: 'applied'; adjustment: AppliedAdjustment; duplicate?: boolean }
+  | { kind: 'pending'; reason?: string }
   | { kind: 'rejected'; code: ErrorCode; reason: string };
 
 /** The stages, plugged in by pipeline/wiring.ts from schemas/, operators/ and sinks/. */
@@ -191,6 +189,11 @@ export function createTopology(options: TopologyOptions): Topology {
             return;
           }
           case 'applied':
+            if (outcome.duplicate) {
+              // The same adjustment_id again: already applied and published once.
+              metrics?.recordsOut.inc({ outcome: 'duplicate' });
+              return;
+            }
             metrics?.recordsOut.inc({ outcome: 'adjustment' });
             messages.push({
               topic: topics.adjustmentsEnriched,

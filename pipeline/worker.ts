@@ -37,6 +37,7 @@ export interface RunningWorker {
 }
 
 const NOT_BEFORE_HEADER = 'tapline-not-before';
+const PRODUCE_CHUNK = 1000;
 
 function headerNumber(
   headers: EachBatchPayload['batch']['messages'][number]['headers'],
@@ -149,13 +150,17 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         list.push(m);
         byTopic.set(m.topic, list);
       }
-      if (byTopic.size > 0) {
-        await transaction.sendBatch({
-          topicMessages: [...byTopic].map(([t, messages]) => ({
+      // Several produce requests per transaction keep every record batch under the broker's
+      // message.max.bytes (1 MB by default), whatever the size of the consumed batch.
+      for (const [t, messages] of byTopic) {
+        for (let i = 0; i < messages.length; i += PRODUCE_CHUNK) {
+          await transaction.send({
             topic: t,
-            messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
-          })),
-        });
+            messages: messages
+              .slice(i, i + PRODUCE_CHUNK)
+              .map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+          });
+        }
       }
       await transaction.sendOffsets({
         consumerGroupId: options.groupId,
