@@ -4,7 +4,7 @@
  * Taps and adjustments are validated too, with the same rules as JSON Lines.
  */
 import type { Type } from 'avsc';
-import { TaplineError } from '../pipeline/errors.ts';
+import { TaplineError, type ErrorCode } from '../pipeline/errors.ts';
 import { checkAvroBounds, hasCountedCollections } from './avroTypes.ts';
 import { createLocalCatalog, type SchemaCatalog, type SchemaKind } from './catalog.ts';
 import type { Adjustment, Alert, AppliedAdjustment, Decision, DlqRecord, EnrichedTap, Tap } from './types.ts';
@@ -22,8 +22,13 @@ export interface KindValues {
 }
 
 export type DecodeOutcome<T> =
-  | { ok: true; value: T; schemaId: number }
-  | { ok: false; code: 'DECODE_FAILED' | 'VALIDATION_FAILED' | 'UNKNOWN_SCHEMA_ID'; reason: string };
+  { ok: true; value: T; schemaId: number } | { ok: false; code: DecodeFailureCode; reason: string };
+
+/** Codes of pipeline/errors.ts a decode can end with (Extract fails to compile if one is renamed there). */
+export type DecodeFailureCode = Extract<
+  ErrorCode,
+  'DECODE_FAILED' | 'VALIDATION_FAILED' | 'UNKNOWN_SCHEMA_ID'
+>;
 
 export interface EventCodec {
   /** Frames `value` with the current schema of `kind`. Throws VALIDATION_FAILED naming the field when it does not fit. */
