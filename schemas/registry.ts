@@ -59,13 +59,33 @@ export function topicSubjects(topics: {
 
 const contentType = 'application/vnd.schemaregistry.v1+json';
 
-async function call(base: string, path: string, init: RequestInit, timeoutMs: number): Promise<unknown> {
-  const url = `${base.replace(/\/+$/, '')}${path}`;
+/**
+ * Splits `https://key:secret@host` into a credential-free base URL and a Basic authorization header:
+ * fetch refuses URLs with credentials, and messages must never show the secret.
+ */
+export function registryEndpoint(url: string): { base: string; authorization: string | null } {
+  const u = new URL(url);
+  const authorization =
+    u.username || u.password
+      ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`
+      : null;
+  u.username = '';
+  u.password = '';
+  return { base: u.href.replace(/\/+$/, ''), authorization };
+}
+
+async function call(endpoint: string, path: string, init: RequestInit, timeoutMs: number): Promise<unknown> {
+  const { base, authorization } = registryEndpoint(endpoint);
+  const url = `${base}${path}`;
   let res: Response;
   try {
     res = await fetch(url, {
       ...init,
-      headers: { accept: contentType, 'content-type': contentType },
+      headers: {
+        accept: contentType,
+        'content-type': contentType,
+        ...(authorization ? { authorization } : {}),
+      },
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (e) {

@@ -19,6 +19,7 @@ interface Registered {
 }
 const schemas = new Map<number, Registered>();
 const requests: string[] = [];
+const authorizations: (string | undefined)[] = [];
 let nextId = 1;
 let server: Server;
 let url: string;
@@ -36,6 +37,7 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       requests.push(`${req.method} ${req.url} ${req.headers['content-type']}`);
+      authorizations.push(req.headers.authorization);
       const send = (status: number, obj: unknown) => {
         res.writeHead(status, { 'content-type': 'application/vnd.schemaregistry.v1+json' });
         res.end(JSON.stringify(obj));
@@ -134,6 +136,22 @@ describe('schema registry catalog', () => {
       ok: false,
       reason: expect.stringContaining('Other, which is no Tapline record'),
     });
+  });
+
+  it('sends credentials from the URL as Basic auth and never shows them', async () => {
+    authorizations.length = 0;
+    const withCreds = url.replace('http://', 'http://api-key:s%3Acret@');
+    await createRegistryCatalog({ url: withCreds, subjects });
+    expect(new Set(authorizations)).toEqual(
+      new Set([`Basic ${Buffer.from('api-key:s:cret').toString('base64')}`]),
+    );
+    const down = createRegistryCatalog({
+      url: 'http://api-key:s3cret@127.0.0.1:9',
+      subjects,
+      timeoutMs: 2000,
+    });
+    await expect(down).rejects.toThrow(/Schema registry at http:\/\/127\.0\.0\.1:9 did not answer/);
+    await expect(down).rejects.not.toThrow(/s3cret/);
   });
 
   it('says so, retryably, when the registry is down', async () => {
