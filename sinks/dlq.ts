@@ -68,17 +68,50 @@ export function decryptPayload(payload: Buffer, keyHex: string): Buffer {
 }
 
 // Digit runs long enough to be a phone number, with the separators people type.
-const phoneLike = /\+?\d[\d\s\-.()]{6,22}\d/g;
+const phoneLike = /\+?\d[\d\s\-.()]{6,}\d/g;
 const ipv4Like = /\b\d{1,3}(?:\.\d{1,3}){3}\b/g;
 const ipv6Like = /[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}(?:%[\w.]+)?/g;
+
+/**
+ * A digit run can hold a phone number next to other digits ("0 010-1234-5678 7", "0010-1234-5678"):
+ * from each position, mask the longest span that reads as a phone number. Masking a little too much
+ * is the safe side, and only spans of up to 32 characters are tried, so this stays linear.
+ */
+function scrubPhones(match: string): string {
+  let out = '';
+  let i = 0;
+  while (i < match.length) {
+    let end = -1;
+    if (/[+\d]/.test(match[i]!)) {
+      // normalizeMsisdn reads at most 32 characters, so longer spans need no try.
+      for (let j = Math.min(match.length, i + 32); j > i && end < 0; j -= 1) {
+        if (/\d/.test(match[j - 1]!) && normalizeMsisdn(match.slice(i, j)) !== null) end = j;
+      }
+    }
+    if (end > 0) {
+      out += '[phone]';
+      i = end;
+    } else {
+      out += match[i];
+      i += 1;
+    }
+  }
+  return out;
+}
 
 /**
  * Removes anything that reads as a phone number or an IP address from a reason. The validators
  * never echo those, but reasons can also come from elsewhere (a library's message, a rule's text).
  */
 export function scrubReason(reason: string): string {
-  const scrubbed = reason
-    .replace(phoneLike, (m) => (normalizeMsisdn(m.trim()) === null ? m : '[phone]'))
+  // Cut before scrubbing too, so a hostile megabyte of digits costs little; a digit run cut in two
+  // by that is dropped whole, since half a phone number is still personal data.
+  const head =
+    reason.length > MAX_REASON_LENGTH * 2
+      ? reason.slice(0, MAX_REASON_LENGTH * 2).replace(/[+\d][\d\s\-.()]*$/, '') || '[a long run of digits]'
+      : reason;
+  const scrubbed = head
+    .replace(phoneLike, scrubPhones)
     .replace(ipv4Like, '[ip]')
     .replace(ipv6Like, (m) => (isIP(m) === 6 ? '[ip]' : m));
   return scrubbed.length > MAX_REASON_LENGTH ? `${scrubbed.slice(0, MAX_REASON_LENGTH - 1)}…` : scrubbed;

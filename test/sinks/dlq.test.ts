@@ -1,4 +1,5 @@
 import { createDecipheriv } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createCodec } from '../../schemas/codec.ts';
 import { decryptPayload, encryptPayload, scrubReason, toDlqRecord } from '../../sinks/dlq.ts';
@@ -65,6 +66,20 @@ describe('scrubReason', () => {
     expect(scrubReason(reason)).toBe(scrubbed);
   });
 
+  it('masks a phone inside a long digit run, and stays fast on a hostile one', () => {
+    expect(scrubReason(`${'9'.repeat(40)}01012345678${'9'.repeat(40)}`)).not.toContain('01012345678');
+    expect(scrubReason('7'.repeat(1_000_000))).toBe('[a long run of digits]');
+  });
+
+  it('drops a phone number cut in two by the length cap', () => {
+    // 120 phones of 17 characters fill 2,040; the 121st is cut at 2,048 and masking shrinks the rest below 1,024.
+    const many = '+82 10 1234 5678 '.repeat(121);
+    const out = scrubReason(many);
+    expect(out).not.toMatch(/\d/);
+    expect(out.endsWith('[phone] ')).toBe(true);
+    expect(out.length).toBeLessThanOrEqual(1024);
+  });
+
   it('caps the length', () => {
     expect(scrubReason('x'.repeat(5000))).toHaveLength(1024);
   });
@@ -96,5 +111,38 @@ describe('toDlqRecord', () => {
     const decoded = codec.decode('dlq', codec.encode('dlq', rec));
     if (!decoded.ok) throw new Error(decoded.reason);
     expect(decryptPayload(decoded.value.payload, key).equals(original)).toBe(true);
+  });
+});
+
+describe('DLQ payload properties', () => {
+  it('any bytes round-trip, and any tampered or random payload is refused with DECODE_FAILED', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2048 }), fc.uint8Array({ maxLength: 200 }), (bytes, junk) => {
+        const payload = encryptPayload(Buffer.from(bytes), key);
+        expect(decryptPayload(payload, key).equals(Buffer.from(bytes))).toBe(true);
+        expect(() => decryptPayload(Buffer.from(junk), key)).toThrow(
+          expect.objectContaining({ code: 'DECODE_FAILED' }) as unknown as Error,
+        );
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reasons never keep a phone number, whatever surrounds it', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 60 }),
+        fc.string({ maxLength: 60 }),
+        fc.integer({ min: 10_000_000, max: 99_999_999 }),
+        fc.constantFrom('', ' ', '-', '0', '5 ', '1'.repeat(30)),
+        (before, after, n, sep) => {
+          const phone = `010-${String(n).slice(0, 4)}-${String(n).slice(4)}`;
+          const scrubbed = scrubReason(`${before}${sep}${phone}${sep}${after}`);
+          expect(scrubbed.includes(phone)).toBe(false);
+          expect(scrubbed.includes(String(n))).toBe(false);
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 });
