@@ -30,23 +30,28 @@ function spread(s: Summary): string {
 }
 
 export function consoleTable(outcomes: readonly BenchOutcome[]): string {
-  const rows: string[][] = [['benchmark', 'metric', 'median', 'min–max', 'unit', 'target']];
+  // A skip or failure reason trails its row instead of sitting in a column, so it cannot widen the table.
+  const rows: { cells: string[]; note?: string }[] = [
+    { cells: ['benchmark', 'metric', 'median', 'min–max', 'unit', 'target'] },
+  ];
   for (const o of outcomes) {
     if (o.status === 'skipped') {
-      rows.push([o.name, 'SKIPPED', o.reason, '', '', '']);
+      rows.push({ cells: [o.name, 'SKIPPED', '', '', '', ''], note: o.reason });
       continue;
     }
     for (const s of o.summaries) {
-      rows.push([o.name, s.metric, formatValue(s.median), spread(s), s.unit, s.target ?? '']);
+      rows.push({ cells: [o.name, s.metric, formatValue(s.median), spread(s), s.unit, s.target ?? ''] });
     }
-    if (o.status === 'failed') rows.push([o.name, 'FAILED', o.error, '', '', '']);
+    if (o.status === 'failed') rows.push({ cells: [o.name, 'FAILED', '', '', '', ''], note: o.error });
   }
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => Math.min(r[c]!.length, 60))));
-  const line = (r: string[]) =>
-    r
-      .map((cell, c) => (c >= 2 && c <= 3 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
-      .join('  ')
-      .trimEnd();
+  const widths = rows[0]!.cells.map((_, c) => Math.max(...rows.map((r) => r.cells[c]!.length)));
+  const line = (r: { cells: string[]; note?: string }) =>
+    (r.note !== undefined
+      ? `${r.cells[0]!.padEnd(widths[0]!)}  ${r.cells[1]}  ${r.note}`
+      : r.cells
+          .map((cell, c) => (c >= 2 && c <= 3 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+          .join('  ')
+    ).trimEnd();
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 

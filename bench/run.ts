@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../pipeline/config.ts';
 import {
@@ -76,6 +77,18 @@ function isSkip(e: unknown): e is Error {
 
 function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** Formats the docs as `npm run lint` expects them (prettier), so a bench run leaves no lint noise. */
+async function formatMarkdown(text: string): Promise<string> {
+  try {
+    const prettier = await import('prettier');
+    const path = fileURLToPath(docsUrl);
+    const options = (await prettier.resolveConfig(path)) ?? {};
+    return await prettier.format(text, { ...options, filepath: path });
+  } catch {
+    return text; // prettier is a dev dependency; without it the content is the same, only unaligned
+  }
 }
 
 async function measure(benchmark: Benchmark, ctx: BenchContext, runs: number): Promise<BenchOutcome> {
@@ -168,7 +181,8 @@ export async function main(argv: string[]): Promise<number> {
     if (args.write) {
       // Written after each benchmark so a long run that is interrupted keeps what it measured.
       const doc = existsSync(docsUrl) ? readFileSync(docsUrl, 'utf8') : '';
-      writeFileSync(docsUrl, upsertBlock(doc, outcome.name, outcome.title, markdownBlock(outcome, info)));
+      const updated = upsertBlock(doc, outcome.name, outcome.title, markdownBlock(outcome, info));
+      writeFileSync(docsUrl, await formatMarkdown(updated));
     }
   }
   process.stdout.write(`${consoleTable(outcomes)}\n`);
