@@ -12,7 +12,7 @@ import {
 import type { InputRecord } from '../../schemas/types.ts';
 
 const now = Date.UTC(2026, 10, 30);
-const examples = join(import.meta.dirname, '../../../shared/examples/events.jsonl');
+const examples = join(import.meta.dirname, '../fixtures/example/events.jsonl');
 
 async function collect(path: string) {
   const out: { lineNo: number; text: string }[] = [];
