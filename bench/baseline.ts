@@ -36,7 +36,7 @@ async function passthrough(
   prepared: Prepared,
   variant: Variant,
   run: number,
-): Promise<number> {
+): Promise<{ rate: number; cpuShare: number }> {
   const { kafka, input, taps } = prepared;
   const tag = `${ctx.runId}-${variant}-${run}`;
   const output = `bench-baseline-out-${tag}`;
@@ -59,6 +59,8 @@ async function passthrough(
 
   let done = 0;
   let firstBatchAt = 0;
+  let cpuAtFirstBatch = process.cpuUsage();
+  let cpuUsed = { user: 0, system: 0 };
   let finishedAt = 0;
   let finish: () => void = () => {};
   let fail: (e: unknown) => void = () => {};
@@ -69,7 +71,10 @@ async function passthrough(
 
   async function eachBatch({ batch, resolveOffset, heartbeat, isRunning }: EachBatchPayload) {
     if (!isRunning() || batch.messages.length === 0) return;
-    if (firstBatchAt === 0) firstBatchAt = performance.now();
+    if (firstBatchAt === 0) {
+      firstBatchAt = performance.now();
+      cpuAtFirstBatch = process.cpuUsage();
+    }
     const messages = batch.messages.map((m) => ({ key: m.key, value: m.value }));
     const next = String(BigInt(batch.lastOffset()) + 1n);
     try {
@@ -99,6 +104,7 @@ async function passthrough(
     done += batch.messages.length;
     if (done >= taps && finishedAt === 0) {
       finishedAt = performance.now();
+      cpuUsed = process.cpuUsage(cpuAtFirstBatch);
       finish();
     }
   }
@@ -120,7 +126,8 @@ async function passthrough(
     await consumer.disconnect().catch(() => {});
     await producer.disconnect().catch(() => {});
   }
-  return (taps / (finishedAt - firstBatchAt)) * 1_000;
+  const cpuShare = (cpuUsed.user + cpuUsed.system) / 1_000 / (finishedAt - firstBatchAt);
+  return { rate: (taps / (finishedAt - firstBatchAt)) * 1_000, cpuShare };
 }
 
 export const benchmark = defineBenchmark<Prepared>({
@@ -147,9 +154,13 @@ export const benchmark = defineBenchmark<Prepared>({
     const run = prepared.outputs.length / 2;
     const figures: Figure[] = [];
     for (const variant of ['plain', 'transactional'] as const) {
-      const rate = await passthrough(ctx, prepared, variant, run);
-      ctx.log(`baseline ${variant}: ${Math.round(rate)} msg/s`);
-      figures.push({ metric: `passthrough ${variant}`, unit: 'msg/s', value: rate, better: 'higher' });
+      const { rate, cpuShare } = await passthrough(ctx, prepared, variant, run);
+      ctx.log(`baseline ${variant}: ${Math.round(rate)} msg/s, client CPU ${(cpuShare * 100).toFixed(0)}%`);
+      figures.push(
+        { metric: `passthrough ${variant}`, unit: 'msg/s', value: rate, better: 'higher' },
+        // Near 100% means one Node thread (kafkajs) is the ceiling, not the broker.
+        { metric: `client CPU, ${variant}`, unit: '% of a core', value: cpuShare * 100 },
+      );
     }
     return figures;
   },

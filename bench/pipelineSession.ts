@@ -43,6 +43,8 @@ export async function openPipelineSession(
   workers: number,
   tapIdPrefix: string,
   inputTopic?: string,
+  /** A stand-in worker script instead of `tapline run` (else `--set worker-script=FILE`, if given). */
+  workerScript?: string,
 ): Promise<PipelineSession> {
   const fresh = benchTopics(tag);
   const topics = { ...fresh, taps: inputTopic ?? fresh.taps };
@@ -68,7 +70,9 @@ export async function openPipelineSession(
     }
   };
   try {
-    for (let i = 0; i < workers; i++) children.push(startWorkerProcess(workerEnv(ctx, tag, topics, i)));
+    const script = workerScript ?? ctx.options.get('worker-script');
+    for (let i = 0; i < workers; i++)
+      children.push(startWorkerProcess(workerEnv(ctx, tag, topics, i), script));
     sampler = sampleRss(children[0]!.pid);
     watch = await whileWorkersRun(
       children,

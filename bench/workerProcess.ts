@@ -68,8 +68,13 @@ function appendTail(tail: string, chunk: string): string {
   return next.length > 8_000 ? next.slice(-8_000) : next;
 }
 
-export function startWorkerProcess(env: NodeJS.ProcessEnv): WorkerChild {
-  const child: ChildProcess = spawn(process.execPath, [cliPath, 'run'], {
+/**
+ * Starts `tapline run`, or `script` instead when given (`--set worker-script=FILE`: a stand-in worker
+ * with the same environment, used to check the harness itself before the real worker exists).
+ */
+export function startWorkerProcess(env: NodeJS.ProcessEnv, script?: string): WorkerChild {
+  const args = script === undefined ? [cliPath, 'run'] : [script];
+  const child: ChildProcess = spawn(process.execPath, args, {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -1,0 +1,73 @@
+/**
+ * The latency floor of the worker's design: a stand-in for `tapline run` (same environment contract,
+ * same consumer settings, one Kafka transaction per batch carrying outputs and offsets, as in
+ * pipeline/worker.ts) that decodes each tap with the project's codec and answers ALLOW at once, with no
+ * detection and no Redis. `npm run bench -- --only latency-floor` runs it; the integration tests use it to
+ * check the end-to-end harness without the real worker. Stops on SIGTERM after the batch in flight.
+ */
+import { Kafka, logLevel, type Message } from 'kafkajs';
+import { createCodec } from '../schemas/codec.ts';
+import { workerConsumerSettings } from './baseline.ts';
+
+const env = process.env;
+const groupId = env['TAPLINE_WORKER_GROUP']!;
+const kafka = new Kafka({
+  clientId: 'bench-echo-worker',
+  brokers: (env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(','),
+  logLevel: logLevel.NOTHING,
+});
+const codec = createCodec();
+const consumer = kafka.consumer({ groupId, ...workerConsumerSettings });
+const producer = kafka.producer({
+  transactionalId: env['TAPLINE_WORKER_ID']!,
+  idempotent: true,
+  maxInFlightRequests: 1,
+  transactionTimeout: 30_000,
+});
+await Promise.all([consumer.connect(), producer.connect()]);
+await consumer.subscribe({ topics: [env['TOPIC_TAPS']!], fromBeginning: true });
+await consumer.run({
+  autoCommit: false,
+  partitionsConsumedConcurrently: 1,
+  eachBatch: async ({ batch }) => {
+    if (batch.messages.length === 0) return;
+    const messages: Message[] = [];
+    for (const m of batch.messages) {
+      const tap = codec.decode('tap', m.value!);
+      if (!tap.ok) throw new Error(`echo worker: ${tap.reason}`);
+      const decision = {
+        tap_id: tap.value.tap_id,
+        decision: 'ALLOW' as const,
+        rules: [],
+        reasons: [],
+        rules_version: 'echo',
+        geo_db: 'none',
+        decided_at: Date.now(),
+      };
+      messages.push({ key: tap.value.account_id, value: codec.encode('decision', decision) });
+    }
+    const tx = await producer.transaction();
+    try {
+      await tx.send({ topic: env['TOPIC_DECISIONS']!, messages });
+      await tx.sendOffsets({
+        consumerGroupId: groupId,
+        topics: [
+          {
+            topic: batch.topic,
+            partitions: [{ partition: batch.partition, offset: String(BigInt(batch.lastOffset()) + 1n) }],
+          },
+        ],
+      });
+      await tx.commit();
+    } catch (e) {
+      await tx.abort().catch(() => {});
+      throw e;
+    }
+  },
+});
+process.once('SIGTERM', () => {
+  void consumer
+    .stop()
+    .then(() => Promise.all([consumer.disconnect(), producer.disconnect()]))
+    .then(() => process.exit(0));
+});
