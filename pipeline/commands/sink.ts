@@ -16,7 +16,7 @@ import { openAnalystStore } from '../../sinks/clickhouse/store.ts';
  * AppliedAdjustment): the catalog's `adjustmentApplied` kind when it exists; a plain adjustment
  * without that context is refused as undecodable rather than stored with empty columns.
  */
-function codecDecoder(): SinkDecoder {
+export function codecDecoder(): SinkDecoder {
   const codec = createCodec();
   const kinds = new Set<string>(schemaKinds);
   return (kind, value) => {
