@@ -1,5 +1,4 @@
-// Renders the demo report in headless Chromium (Debian's chromium package) and checks that the
-// charts were drawn by the page itself.
+// Renders the demo report in headless Chromium and checks that the charts were drawn by the page itself.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,34 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderHtmlReport } from '../../../pipeline/demo/htmlReport.ts';
 import type { DemoReport } from '../../../pipeline/demo/reportData.ts';
-
-const chromium = '/usr/bin/chromium';
-
-function ensureChromium(): void {
-  if (existsSync(chromium)) return;
-  execFileSync(
-    'bash',
-    ['-c', 'apt-get install -y -qq chromium || (apt-get update -qq && apt-get install -y -qq chromium)'],
-    {
-      stdio: 'inherit',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    },
-  );
-}
-
-function chromiumArgs(dir: string): string[] {
-  return [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    `--user-data-dir=${join(dir, 'profile')}`,
-  ];
-}
+import { chromium, chromiumArgs, ensureChromium } from './chromium.ts';
 
 const report: DemoReport = {
   title: 'Tapline demo <test>',
