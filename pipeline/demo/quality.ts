@@ -28,9 +28,10 @@ export interface ScenarioQuality {
   medianTapsToFirstAlert: number | null;
   /** Median over detected instances of event-time seconds from the first tap to the first alert. */
   medianSecondsToFirstAlert: number | null;
-  /** Alerted taps of this scenario / alerted taps that are this scenario's or honest. */
   taps: number;
   alertedTaps: number;
+  /** Alerted taps of this scenario / alerted taps that are this scenario's or honest. */
+  precision: number;
 }
 
 export interface QualityReport {
@@ -39,6 +40,8 @@ export interface QualityReport {
   honestTaps: number;
   honestUsers: number;
   honestUsersAlerted: number;
+  /** Taps of honest users that got an alert (false positives at tap level). */
+  honestAlertedTaps: number;
   /** honestUsersAlerted / honestUsers, 0..1. */
   honestUserAlertRate: number;
   /** Alerted taps that are labelled fraud / all alerted taps. */
@@ -72,6 +75,7 @@ export function scoreDetection(
   let honestTaps = 0;
   let alerted = 0;
   let alertedFraud = 0;
+  let honestAlertedTaps = 0;
 
   const allTaps: ScoredTap[] = [];
   for (const tap of taps) {
@@ -95,7 +99,10 @@ export function scoreDetection(
       // An account that also carried fraud taps is not an honest user (e.g. a taken-over account).
       honestTaps++;
       honestUsers.add(tap.account_id);
-      if (isAlert) honestAlerted.add(tap.account_id);
+      if (isAlert) {
+        honestAlerted.add(tap.account_id);
+        honestAlertedTaps++;
+      }
     }
   }
 
@@ -139,6 +146,7 @@ export function scoreDetection(
         medianSecondsToFirstAlert: median(secondsToFirst),
         taps: tapsTotal,
         alertedTaps,
+        precision: alertedTaps === 0 ? 0 : alertedTaps / (alertedTaps + honestAlertedTaps),
       };
     });
 
@@ -148,6 +156,7 @@ export function scoreDetection(
     honestTaps,
     honestUsers: honestUsers.size,
     honestUsersAlerted: honestAlerted.size,
+    honestAlertedTaps,
     honestUserAlertRate: honestUsers.size === 0 ? 0 : honestAlerted.size / honestUsers.size,
     precision: alerted === 0 ? 0 : alertedFraud / alerted,
   };
