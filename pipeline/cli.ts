@@ -25,8 +25,8 @@ const commands: CommandSpec[] = [
     name: 'demo',
     summary: 'the main job end to end: simulated traffic → workers → sink → ClickHouse → settlement → report',
     options: [
-      ['--minutes <n>', 'minutes of simulated traffic', '2'],
-      ['--rate <n>', 'taps per second of simulated traffic', '200'],
+      ['--minutes <n>', 'minutes of simulated traffic', '1'],
+      ['--rate <n>', 'taps per second of simulated traffic', '300'],
       ['--seed <n>', 'simulation seed', '42'],
       ['--report <file>', 'HTML report path', 'reports/demo.html'],
       ['--no-services', 'do not start local services (they must already run)'],
