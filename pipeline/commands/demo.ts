@@ -25,8 +25,8 @@ export async function run(
   _args: string[],
   ctx: CliContext,
 ): Promise<number> {
-  const minutes = positive('minutes', options['minutes'] ?? 2);
-  const rate = positive('rate', options['rate'] ?? 200);
+  const minutes = positive('minutes', options['minutes'] ?? 1);
+  const rate = positive('rate', options['rate'] ?? 300);
   const seed = Number(options['seed'] ?? 42);
   if (!Number.isSafeInteger(seed))
     throw new TaplineError('USAGE', `--seed must be an integer (got ${String(options['seed'])}).`);
