@@ -107,7 +107,13 @@ async function cleanUp(config: Config, logger: Logger): Promise<void> {
   } finally {
     await admin.disconnect().catch(() => {});
   }
-  const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  const redis = new Redis(config.redis.url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
+  // A refused connection is reported by connect() below; without a listener ioredis prints it too.
+  redis.on('error', () => {});
   try {
     await redis.connect();
     let cursor = '0';

@@ -153,3 +153,31 @@ describe('tapline demo end to end', () => {
     );
   });
 });
+
+describe('tapline demo with a service down', () => {
+  it('names the service and how to start it, and exits 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tapline-demo-down-'));
+    const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['pipeline/cli.ts', 'demo', '--minutes', '0.05', '--no-services', '--report', join(dir, 'r.html')],
+        {
+          cwd: join(import.meta.dirname, '../../..'),
+          env: {
+            ...process.env,
+            CHDB_PATH: join(dir, 'chdb'),
+            TAPLINE_QUERY_PORT: '0',
+            REDIS_URL: 'redis://127.0.0.1:1',
+          },
+          timeout: 60_000,
+        },
+        (error, _out, err) =>
+          resolve({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stderr: err }),
+      );
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Cannot reach Redis at REDIS_URL \(127\.0\.0\.1:1\)/);
+    expect(result.stderr).toContain('npm run services -- up redis');
+    expect(existsSync(join(dir, 'r.html'))).toBe(false);
+  });
+});
