@@ -1,0 +1,166 @@
+// Worker faults with an exact end-state comparison against a run without faults:
+// - ten SIGKILLs at random points on a 1-partition topic (order fixed, so every decision must equal
+//   the reference's, and Redis's stored decision of every tap too);
+// - a second worker joining and leaving during the run on a 4-partition topic (the set of decided taps
+//   and the count must be exact: each tap once).
+// FAULT_KILLS and FAULT_TAPS scale the run (defaults 10 and 6,000).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDetector } from '../../operators/detector.ts';
+import { createMemoryStore } from '../../operators/memoryStore.ts';
+import { openGeo } from '../../operators/geo.ts';
+import { defaultRuleSet } from '../../operators/rulesFile.ts';
+import { enrichTap } from '../../schemas/msisdn.ts';
+import { configFor, uniqueEnv } from '../support/pipelineEnv.ts';
+import { figures } from './figures.ts';
+import { codec, createTopics, decodeAll, readAll, sendAll, simulatedTaps } from './harness.ts';
+
+const kills = Number(process.env['FAULT_KILLS'] ?? 10);
+const tapCount = Number(process.env['FAULT_TAPS'] ?? 6000);
+const results = figures('faults');
+afterAll(() => results.print());
+
+function startChild(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['pipeline/cli.ts', 'run'], {
+    env: { ...process.env, ...env, KAFKA_BROKERS: '127.0.0.1:9092' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill('SIGTERM');
+  return exited;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('worker faults against a no-fault reference', () => {
+  it(`gives the exact no-fault decisions after ${kills} SIGKILLs at random points`, async () => {
+    const env = uniqueEnv('kill10');
+    await createTopics(env, 1);
+    const config = configFor(env);
+    const taps = simulatedTaps(tapCount, 23);
+    await sendAll(
+      env['TOPIC_TAPS']!,
+      taps.map((t) => ({ key: t.account_id, value: codec.encode('tap', t) })),
+    );
+
+    // Reference: the same detector over the same taps in order with the in-memory store, no faults.
+    const detector = createDetector({
+      store: createMemoryStore(),
+      rules: defaultRuleSet(),
+      geo: await openGeo(),
+    });
+    const pii = { key: config.secrets.piiKey!, version: config.secrets.piiKeyVersion };
+    const expected = new Map<string, string>();
+    for (let i = 0; i < taps.length; i += 500) {
+      const batch = taps.slice(i, i + 500).map((t) => {
+        const e = enrichTap(t, pii);
+        if ('error' in e) throw new Error(e.error);
+        return { kind: 'tap' as const, tap: e };
+      });
+      for (const o of await detector.processBatch(batch))
+        if (o.kind === 'decision')
+          expected.set(o.tap.tap_id, `${o.decision.decision}:${o.decision.rules.join(',')}`);
+    }
+
+    let injected = 0;
+    for (let round = 0; round < kills; round++) {
+      const child = startChild(env);
+      // Random points: during start-up, mid-batch, between commits.
+      await sleep(800 + Math.floor(Math.random() * 2500));
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+      injected++;
+    }
+    const last = startChild(env);
+    let stderr = '';
+    last.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const decisions = decodeAll(
+      'decision',
+      await readAll(env['TOPIC_DECISIONS']!, taps.length, 3000, 240_000),
+    );
+    expect(await stopChild(last), stderr).toBe(0);
+    expect(injected).toBe(kills);
+
+    const seen = new Map<string, string>();
+    let duplicates = 0;
+    for (const d of decisions) {
+      if (seen.has(d.tap_id)) duplicates++;
+      seen.set(d.tap_id, `${d.decision}:${d.rules.join(',')}`);
+    }
+    expect(duplicates).toBe(0);
+    expect(seen.size).toBe(taps.length);
+    expect(seen).toEqual(expected);
+
+    // Redis-derived decisions: what the store kept for each tap is the published decision.
+    const redis = new Redis('redis://127.0.0.1:6379');
+    try {
+      let stored = 0;
+      let cursor = '0';
+      const values: string[] = [];
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.redis.keyPrefix}*`, 'COUNT', 2000);
+        cursor = next;
+        for (const k of keys) if ((await redis.type(k)) === 'string') values.push((await redis.get(k)) ?? '');
+      } while (cursor !== '0');
+      for (const v of values) {
+        if (!v.startsWith('{')) continue;
+        const o = JSON.parse(v) as { tap_id?: string; decision?: string; rules?: string[] };
+        if (o.tap_id && o.decision && o.rules) {
+          stored++;
+          expect(`${o.decision}:${o.rules.join(',')}`, o.tap_id).toBe(expected.get(o.tap_id));
+        }
+      }
+      expect(stored).toBe(taps.length);
+    } finally {
+      redis.disconnect();
+    }
+    results.add('SIGKILL x' + kills, {
+      taps: taps.length,
+      faults: injected,
+      lost: taps.length - seen.size,
+      duplicates,
+    });
+  }, 420_000);
+
+  it('decides each tap exactly once while a second worker joins and leaves (4 partitions)', async () => {
+    const env = uniqueEnv('joinleave');
+    await createTopics(env, 4);
+    const taps = simulatedTaps(tapCount, 29);
+    const first = startChild(env);
+    await sleep(3000);
+    const half = Math.floor(taps.length / 2);
+    await sendAll(
+      env['TOPIC_TAPS']!,
+      taps.slice(0, half).map((t) => ({ key: t.account_id, value: codec.encode('tap', t) })),
+    );
+    const second = startChild({ ...env, TAPLINE_WORKER_ID: 'w2' });
+    await sleep(6000); // rebalance: partitions move to the second worker mid-stream
+    await sendAll(
+      env['TOPIC_TAPS']!,
+      taps.slice(half).map((t) => ({ key: t.account_id, value: codec.encode('tap', t) })),
+    );
+    await sleep(3000);
+    const secondCode = await stopChild(second); // leaves mid-stream: partitions move back
+    const decisions = decodeAll(
+      'decision',
+      await readAll(env['TOPIC_DECISIONS']!, taps.length, 3000, 240_000),
+    );
+    const firstCode = await stopChild(first);
+    expect([firstCode, secondCode]).toEqual([0, 0]);
+    const ids = decisions.map((d) => d.tap_id);
+    const duplicates = ids.length - new Set(ids).size;
+    expect(duplicates).toBe(0);
+    expect(new Set(ids)).toEqual(new Set(taps.map((t) => t.tap_id)));
+    results.add('second worker joins and leaves', {
+      taps: taps.length,
+      faults: 2,
+      lost: taps.length - new Set(ids).size,
+      duplicates,
+    });
+  }, 300_000);
+});
