@@ -55,7 +55,7 @@ describe('least privilege', () => {
       '-@dangerous',
     );
     aclUsers.push(user);
-    const env = { ...env0, REDIS_URL: `redis://${user}:${password}@127.0.0.1:6379` };
+    const env: Record<string, string> = { ...env0, REDIS_URL: `redis://${user}:${password}@127.0.0.1:6379` };
     await createTopics(env, 1);
     const taps = simulatedTaps(300, 5);
     const log = capture();
@@ -72,7 +72,7 @@ describe('least privilege', () => {
       await worker.stop();
     }
     expect(log.text()).not.toContain(password);
-    const limited = new Redis(env['REDIS_URL']);
+    const limited = new Redis(env['REDIS_URL']!);
     try {
       expect(await limited.set(`${prefix}probe`, '1')).toBe('OK');
       await expect(limited.set('outside-the-prefix', '1')).rejects.toThrow(/NOPERM/);
