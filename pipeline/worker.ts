@@ -37,7 +37,28 @@ export interface RunningWorker {
 }
 
 const NOT_BEFORE_HEADER = 'tapline-not-before';
+/** Records and bytes per produce request: under the broker's message.max.bytes (1 MB by default). */
 const PRODUCE_CHUNK = 1000;
+const PRODUCE_CHUNK_BYTES = 512 * 1024;
+
+/** Splits messages into chunks of at most PRODUCE_CHUNK records and about PRODUCE_CHUNK_BYTES bytes. */
+export function produceChunks<T extends { key: string | null; value: Buffer }>(messages: T[]): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = m.value.length + (m.key?.length ?? 0) + 64;
+    if (current.length > 0 && (current.length >= PRODUCE_CHUNK || bytes + size > PRODUCE_CHUNK_BYTES)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
 
 function headerNumber(
   headers: EachBatchPayload['batch']['messages'][number]['headers'],
@@ -153,12 +174,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       // Several produce requests per transaction keep every record batch under the broker's
       // message.max.bytes (1 MB by default), whatever the size of the consumed batch.
       for (const [t, messages] of byTopic) {
-        for (let i = 0; i < messages.length; i += PRODUCE_CHUNK) {
+        for (const chunk of produceChunks(messages)) {
           await transaction.send({
             topic: t,
-            messages: messages
-              .slice(i, i + PRODUCE_CHUNK)
-              .map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+            messages: chunk.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
           });
         }
       }

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { produceChunks } from '../../pipeline/worker.ts';
+
+const msg = (bytes: number) => ({ key: 'k', value: Buffer.alloc(bytes) });
+
+describe('produceChunks', () => {
+  it('keeps every record, in order, in chunks of at most 1000 records', () => {
+    const messages = Array.from({ length: 2500 }, (_, i) => ({ key: String(i), value: Buffer.alloc(10) }));
+    const chunks = produceChunks(messages);
+    expect(chunks.map((c) => c.length)).toEqual([1000, 1000, 500]);
+    expect(chunks.flat()).toEqual(messages);
+  });
+
+  it('splits by bytes so no request passes the broker limit', () => {
+    const chunks = produceChunks(Array.from({ length: 40 }, () => msg(60_000)));
+    expect(chunks.length).toBeGreaterThan(4);
+    for (const c of chunks) expect(c.reduce((n, m) => n + m.value.length, 0)).toBeLessThanOrEqual(512 * 1024);
+    expect(chunks.flat()).toHaveLength(40);
+  });
+
+  it('sends an oversized record alone rather than dropping it', () => {
+    const chunks = produceChunks([msg(10), msg(900_000), msg(10)]);
+    expect(chunks.map((c) => c.length)).toEqual([1, 1, 1]);
+  });
+});
