@@ -39,6 +39,11 @@ export async function run(
   ctx.stdout.write(formatTerminalReport(report));
   const files = await writeReports(report, reportPath, renderHtmlReport);
   ctx.stdout.write(`\nHTML report: ${files.html}\nJSON report: ${files.json}\nLogs: ${logPath}\n`);
+  // Each run has its own database in the store: say how to look at this one afterwards.
+  ctx.stdout.write(
+    `Query this run: CLICKHOUSE_DATABASE=${String(report.run['clickhouse_database'])} ` +
+      `npx tapline query "SELECT decision, count() FROM decisions GROUP BY decision"\n`,
+  );
   if (problems.length > 0) {
     ctx.stderr.write(`tapline demo: checks failed:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
     return 1;

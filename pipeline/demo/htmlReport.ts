@@ -4,6 +4,7 @@
  * rendered (each chart ends up with data-rendered="true" and its bars or points).
  */
 import type { DemoReport } from './reportData.ts';
+import { grouped } from './terminalReport.ts';
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -27,7 +28,7 @@ const script = String.raw`
     var max = Math.max.apply(null, rows.map(function (r) { return r[1]; }).concat([1]));
     rows.forEach(function (r, i) {
       var y = 5 + i * (barH + gap);
-      var w = Math.max(1, (W - left - 80) * r[1] / max);
+      var w = Math.max(1, (W - left - 110) * r[1] / max);
       var label = el('text', { x: left - 8, y: y + 15, 'text-anchor': 'end', 'font-size': 12 }, svg);
       label.textContent = r[0];
       el('rect', { class: 'bar', x: left, y: y, width: w, height: barH, fill: colors[i % colors.length] }, svg);
@@ -80,6 +81,16 @@ function table(headers: string[], rows: Array<Array<string | number>>): string {
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
+const won = (v: string) => `₩${grouped(v)}`;
+
+/** Event-time seconds as a person reads them: 22 s, 5.5 min, 2.9 h, 3.2 d. */
+export function humanSeconds(s: number | null): string {
+  if (s === null) return '–';
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 5_400) return `${(s / 60).toFixed(1)} min`;
+  if (s < 172_800) return `${(s / 3_600).toFixed(1)} h`;
+  return `${(s / 86_400).toFixed(1)} d`;
+}
 
 export function renderHtmlReport(report: DemoReport): string {
   // </script> inside JSON would end the script element early: escape '<'.
@@ -87,14 +98,22 @@ export function renderHtmlReport(report: DemoReport): string {
   const q = report.quality;
   const qualityTable = q
     ? table(
-        ['scenario', 'instances', 'detected', 'rate', 'taps to 1st alert', 's to 1st alert', 'alerted taps'],
+        [
+          'scenario',
+          'instances',
+          'detected',
+          'rate',
+          'taps to 1st alert',
+          'time to 1st alert',
+          'alerted taps',
+        ],
         q.scenarios.map((s) => [
           s.scenario,
           s.instances,
           s.detected,
-          pct(s.detectionRate),
+          `${Math.round(s.detectionRate * 100)}%`,
           s.medianTapsToFirstAlert ?? '–',
-          s.medianSecondsToFirstAlert ?? '–',
+          humanSeconds(s.medianSecondsToFirstAlert),
           `${s.alertedTaps} / ${s.taps}`,
         ]),
       ) +
@@ -125,9 +144,18 @@ td:first-child,th:first-child{text-align:left}.figures{font-size:1.05rem}
 ${
   report.settlement
     ? '<div class="chart" id="chart-settlement"></div>' +
+      `<p>Gross ${won(report.settlement.gross)}` +
+      (report.settlement.reversals === undefined ? '' : ` − reversals ${won(report.settlement.reversals)}`) +
+      ` = net ${won(report.settlement.net)} (${escapeHtml(report.settlement.currency)}, minor units).</p>` +
       table(
-        ['party', 'earned', 'payable', 'paid'],
-        report.settlement.parties.map((p) => [p.party_type, p.earned, p.payable, p.paid]),
+        ['party', 'earned', 'payable', 'paid', 'carried forward'],
+        report.settlement.parties.map((p) => [
+          p.party_type,
+          grouped(p.earned),
+          grouped(p.payable),
+          grouped(p.paid),
+          grouped(p.carried_forward ?? '0'),
+        ]),
       )
     : '<p>No settlement in this run.</p>'
 }

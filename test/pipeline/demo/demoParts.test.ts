@@ -7,6 +7,7 @@ import { demoSimulation } from '../../../pipeline/demo/runDemo.ts';
 import { demoConfig, demoRunId } from '../../../pipeline/demo/setup.ts';
 import { formatTerminalReport, grouped } from '../../../pipeline/demo/terminalReport.ts';
 import type { DemoReport } from '../../../pipeline/demo/reportData.ts';
+import { humanSeconds } from '../../../pipeline/demo/htmlReport.ts';
 import { createCodec } from '../../../schemas/codec.ts';
 import { periodOf, seoulDate } from '../../../settlement/period.ts';
 import type { Kafka } from 'kafkajs';
@@ -150,5 +151,15 @@ describe('terminal report', () => {
     expect(text).toMatch(/device_farm\s+2\s+2 \(100%\)\s+3\s+40\s+13\/17/);
     expect(text).toMatch(/gross\s+2,875,800/);
     expect(text).toMatch(/creator\s+820,570\s+820,570\s+405,359\s+415,211/);
+  });
+});
+
+describe('humanSeconds', () => {
+  it('reads event-time delays in the unit a person would use', () => {
+    expect(humanSeconds(22.487000000000002)).toBe('22 s');
+    expect(humanSeconds(331.6)).toBe('5.5 min');
+    expect(humanSeconds(19_735)).toBe('5.5 h');
+    expect(humanSeconds(275_555)).toBe('3.2 d');
+    expect(humanSeconds(null)).toBe('–');
   });
 });
