@@ -20,7 +20,7 @@
  * Store round trips per batch: lookupTaps (only for adjustments whose tap is not in the batch),
  * execute, finish (see operators/stateStore.ts).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { AppliedAdjustment } from '../pipeline/topology.ts';
 import type { ErrorCode } from '../pipeline/errors.ts';
 import type { Adjustment, Decision, EnrichedTap } from '../schemas/types.ts';
@@ -91,7 +91,8 @@ export function tapContentHash(t: EnrichedTap): string {
     t.status,
     t.retry_of,
   ];
-  return createHash('sha256').update(JSON.stringify(fields)).digest('base64url').slice(0, 22);
+  // One-shot hash: same digest as createHash().update().digest(), without the Hash object per tap.
+  return hash('sha256', JSON.stringify(fields), 'base64url').slice(0, 22);
 }
 
 const round4 = (x: number | undefined) => (x === undefined ? null : Math.round(x * 1e4) / 1e4);

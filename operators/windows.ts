@@ -50,6 +50,24 @@ export function countDistinct(
   windowMs: number,
   field: number,
 ): number {
+  // Windows hold a handful of events: a scan of the values kept so far beats a Set per call.
+  const seen: unknown[] = [];
+  for (const ev of events) {
+    if (!inWindow(ev[1], t, windowMs)) continue;
+    const v = ev[field];
+    if (seen.length < 16) {
+      if (!seen.includes(v)) seen.push(v);
+    } else return countDistinctSet(events, t, windowMs, field);
+  }
+  return seen.length;
+}
+
+function countDistinctSet(
+  events: readonly EntityEvent[],
+  t: number,
+  windowMs: number,
+  field: number,
+): number {
   const seen = new Set<unknown>();
   for (const ev of events) if (inWindow(ev[1], t, windowMs)) seen.add(ev[field]);
   return seen.size;
