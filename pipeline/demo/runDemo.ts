@@ -9,6 +9,7 @@ import { createWriteStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SingleBar, Presets } from 'cli-progress';
 import { Redis } from 'ioredis';
 import type { CliContext } from '../cliContext.ts';
@@ -198,6 +199,9 @@ export async function runDemo(o: DemoOptions, ctx: CliContext): Promise<DemoResu
         )
       : null;
     const began = Date.now();
+    // Worker, sink, chDB and the observer share this process: a busy event loop shows up as latency.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const decided = observer.observed.outcomes;
     bar?.start(simulation.count, 0, { decided: 0, rate: 0 });
     const ticker = bar
@@ -223,6 +227,7 @@ export async function runDemo(o: DemoOptions, ctx: CliContext): Promise<DemoResu
       await waitFor('decisions', () => decided.size >= counts!.taps, budget);
       bar?.update({ decided: decided.size });
     } finally {
+      loopDelay.disable();
       clearInterval(ticker);
       bar?.stop();
     }
@@ -294,6 +299,8 @@ export async function runDemo(o: DemoOptions, ctx: CliContext): Promise<DemoResu
         store: store.location,
         decision_messages: obs.messages,
         decided_twice: obs.decidedTwice,
+        event_loop_delay_p99_ms: Math.round(loopDelay.percentile(99) / 1e6),
+        event_loop_delay_max_ms: Math.round(loopDelay.max / 1e6),
       },
       throughput: {
         records: decided.size,
