@@ -35,6 +35,8 @@ export interface MemoryStore extends StateStore {
 
 /** How many writes between sweeps of expired keys (amortized eviction). */
 const SWEEP_EVERY = 50_000;
+/** How far behind the newest tap's event time expired state is really dropped. */
+const EVICTION_GRACE = 3 * 86_400_000;
 
 export function createMemoryStore(): MemoryStore {
   const entities = new Map<string, Slot<EntityState>>();
@@ -53,13 +55,17 @@ export function createMemoryStore(): MemoryStore {
     if (t > now) now = t;
     if (++writes % SWEEP_EVERY === 0) sweep();
   };
+  // Expiry follows event time, trailing the newest tap by EVICTION_GRACE: Redis TTLs run on the
+  // wall clock and never fire while a stream is replayed, so state a disordered stream can still
+  // reach must stay, or the two stores would decide the same records differently.
+  const expired = (slot: Slot<unknown>) => slot.expiresAt + EVICTION_GRACE <= now;
   const sweep = () => {
-    for (const [k, slot] of entities) if (slot.expiresAt <= now) entities.delete(k);
-    for (const [k, slot] of taps) if (slot.expiresAt <= now) taps.delete(k);
+    for (const [k, slot] of entities) if (expired(slot)) entities.delete(k);
+    for (const [k, slot] of taps) if (expired(slot)) taps.delete(k);
   };
   const live = <T>(map: Map<string, Slot<T>>, k: string): Slot<T> | undefined => {
     const slot = map.get(k);
-    if (slot && slot.expiresAt <= now) {
+    if (slot && expired(slot)) {
       map.delete(k);
       return undefined;
     }
@@ -99,7 +105,8 @@ export function createMemoryStore(): MemoryStore {
         return { op: 'adjustTap', status: 'ok' };
       }
       case 'adjustPhone': {
-        advance(op.adjustment.occurredAt);
+        // Adjustments come weeks after their tap; only taps move the eviction clock.
+        if (++writes % SWEEP_EVERY === 0) sweep();
         const k = key({ type: 'm', id: op.msisdnHash });
         const r = adjustPhone(live(entities, k)?.value, op.adjustment);
         touchEntity(k, r.state, op.ttlMs, op.adjustment.occurredAt);

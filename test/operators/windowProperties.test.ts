@@ -42,7 +42,10 @@ function build(
   let maxSeen = -Infinity;
   raw.forEach((r, i) => {
     if (r.dupOf !== undefined && evs.length > 0) {
-      evs.push(evs[r.dupOf % evs.length]!);
+      // An entity keeps tap ids only for its retention (older repeats are caught by the tap index,
+      // not by the window state), so only repeat events still inside it.
+      const original = evs[r.dupOf % evs.length]!;
+      if (original.t > maxSeen - (W + LATE)) evs.push(original);
       return;
     }
     clock += r.step;
