@@ -1,10 +1,8 @@
 /**
- * Redis StateStore (ioredis). One Lua script (`tlBatch`, operators/redisScripts.ts), defined once with
- * `defineCommand`, so ioredis calls it by SHA (EVALSHA) and loads it only when Redis answers NOSCRIPT.
- * Each call of `execute` or `finish` is ONE script call for the whole batch; `lookupTaps` is one
- * pipelined round trip of GETs. Keys: `${prefix}{a:<account>}`, `{m:<msisdn_hash>}`, `{d:<device>}`,
- * `{t:<tap_id>}` (tap index) and `{t:<tap_id>}:d` (its first decision); every key gets a TTL and has
- * one hash tag. The script touches many tags per call: on Redis Cluster, split a batch by slot.
+ * Redis StateStore (ioredis). Scripts are defined once with `defineCommand`, so ioredis calls them by
+ * SHA (EVALSHA) and loads them only when Redis answers NOSCRIPT. Each call of `execute` or `finish` is
+ * one pipelined round trip. Keys: `${prefix}{a:<account>}`, `{m:<msisdn_hash>}`, `{d:<device>}`,
+ * `{t:<tap_id>}` (tap index) and `{t:<tap_id>}:d` (its first decision); every key gets a TTL.
  */
 import { Redis, type ChainableCommander } from 'ioredis';
 import { TaplineError } from '../pipeline/errors.ts';
