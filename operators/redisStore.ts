@@ -11,16 +11,17 @@ import type { EntityState, TapIndexEntry } from './entityState.ts';
 import * as lua from './redisScripts.ts';
 import type { EntityRef, FinishOp, StateStore, StoreResult, TapRecord } from './stateStore.ts';
 
-/** Operation codes of the batch script (operators/redisScripts.ts). */
-const CLAIM = 1;
-const INSERT = 2;
-const ADJUST_TAP = 3;
-const ADJUST_PHONE = 4;
-const REMOVE = 5;
-const UNDO_PHONE = 6;
-const DECIDE = 7;
+const scripts = {
+  tlClaimTap: { numberOfKeys: 2, lua: lua.claimTap },
+  tlInsertEvent: { numberOfKeys: 1, lua: lua.insertEvent },
+  tlRemoveEvent: { numberOfKeys: 1, lua: lua.removeEvent },
+  tlAdjustTap: { numberOfKeys: 1, lua: lua.adjustTap },
+  tlAdjustPhone: { numberOfKeys: 1, lua: lua.adjustPhone },
+  tlUndoAdjustPhone: { numberOfKeys: 1, lua: lua.undoAdjustPhone },
+} as const;
 
-type BatchResult = number | string | [number, unknown, unknown];
+type ScriptName = keyof typeof scripts;
+type Call = (name: ScriptName, ...args: Array<string | number>) => void;
 
 export interface RedisStoreOptions {
   /** An ioredis client, or a URL to connect to. */
@@ -29,9 +30,10 @@ export interface RedisStoreOptions {
   keyPrefix: string;
 }
 
-interface BatchCommand {
-  /** ioredis flattens array arguments. */
-  tlBatch(numKeys: number, keys: string[], args: Array<string | number>): Promise<unknown>;
+function parseState(json: string): EntityState {
+  const s = JSON.parse(json) as EntityState;
+  if (!Array.isArray(s.e)) s.e = []; // cjson writes an empty array as {}
+  return s;
 }
 
 function unavailable(e: unknown): TaplineError {
@@ -49,14 +51,20 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
   const owned = typeof options.redis === 'string';
   const redis =
     typeof options.redis === 'string' ? new Redis(options.redis, { lazyConnect: false }) : options.redis;
-  // No fixed numberOfKeys: each call passes its key count first (EVALSHA, loaded on NOSCRIPT).
-  if (!('tlBatch' in redis)) redis.defineCommand('tlBatch', { lua: lua.batch });
+  for (const [name, def] of Object.entries(scripts)) {
+    if (!(name in redis)) redis.defineCommand(name, def);
+  }
   const p = options.keyPrefix;
   const entityKey = (ref: EntityRef) => `${p}{${ref.type}:${ref.id}}`;
   const tapKey = (id: string) => `${p}{t:${id}}`;
   const decisionKey = (id: string) => `${p}{t:${id}}:d`;
   let trips = 0;
 
+  const call =
+    (pipe: ChainableCommander): Call =>
+    (name, ...args) => {
+      (pipe as unknown as Record<string, (...a: Array<string | number>) => void>)[name]!(...args);
+    };
   const run = async (pipe: ChainableCommander): Promise<unknown[]> => {
     trips++;
     let res: Array<[Error | null, unknown]> | null;
@@ -70,36 +78,6 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
       if (err) throw unavailable(err);
       return value;
     });
-  };
-
-  /**
-   * Runs operations through the batch script: keys are numbered once per call (an entity touched by
-   * ten taps of the batch is read and written once), the operations travel as one JSON argument and
-   * the results come back as one JSON text. One command per batch instead of one per operation is
-   * what makes Node fast here: encoding commands is the client's main cost.
-   */
-  const batch = async (build: (key: (k: string) => number, args: Array<string | number>) => void) => {
-    const keys: string[] = [];
-    const index = new Map<string, number>();
-    const key = (k: string) => {
-      let i = index.get(k);
-      if (i === undefined) {
-        i = keys.push(k);
-        index.set(k, i);
-      }
-      return i;
-    };
-    const args: Array<string | number> = [];
-    build(key, args);
-    if (args.length === 0) return [];
-    trips++;
-    let raw: string;
-    try {
-      raw = (await (redis as unknown as BatchCommand).tlBatch(keys.length, keys, args)) as string;
-    } catch (e) {
-      throw unavailable(e);
-    }
-    return JSON.parse(raw) as BatchResult[];
   };
 
   return {
@@ -120,75 +98,77 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
       });
     },
     async execute(ops) {
-      const res = await batch((key, args) => {
-        for (const op of ops) {
-          switch (op.op) {
-            case 'claimTap':
-              args.push(
-                CLAIM,
-                key(tapKey(op.tapId)),
-                key(decisionKey(op.tapId)),
-                JSON.stringify(op.entry),
-                op.ttlMs,
-              );
-              break;
-            case 'insertEvent': {
-              const ev = op.event;
-              args.push(
-                INSERT,
-                key(entityKey(op.entity)),
-                op.retentionMs,
-                op.ttlMs,
-                op.month?.key ?? '',
-                op.month?.amount ?? 0,
-                op.holdWindowMs ?? '',
-                op.adjustmentKeepMs ?? '',
-                op.entity.type,
-              );
-              // Nullable fields travel as '' (the script turns them back into null).
-              for (const f of ev) args.push(f ?? '');
-              break;
-            }
-            case 'adjustTap':
-              args.push(
-                ADJUST_TAP,
-                key(tapKey(op.tapId)),
-                op.adjustmentId,
-                op.expectedVersion,
-                JSON.stringify(op.entry),
-                op.ttlMs,
-              );
-              break;
-            case 'adjustPhone': {
-              const a = op.adjustment;
-              args.push(
-                ADJUST_PHONE,
-                key(entityKey({ type: 'm', id: op.msisdnHash })),
-                a.adjustmentId,
-                a.kind,
-                a.tapId,
-                a.amount,
-                a.monthKey,
-                a.occurredAt,
-                op.ttlMs,
-              );
-              break;
-            }
+      const pipe = redis.pipeline();
+      const c = call(pipe);
+      for (const op of ops) {
+        switch (op.op) {
+          case 'claimTap':
+            c('tlClaimTap', tapKey(op.tapId), decisionKey(op.tapId), JSON.stringify(op.entry), op.ttlMs);
+            break;
+          case 'insertEvent':
+            c(
+              'tlInsertEvent',
+              entityKey(op.entity),
+              JSON.stringify(op.event),
+              op.event[0],
+              op.event[1],
+              op.retentionMs,
+              op.ttlMs,
+              op.month?.key ?? '',
+              op.month?.amount ?? 0,
+              op.holdWindowMs ?? '',
+              op.adjustmentKeepMs ?? '',
+            );
+            break;
+          case 'adjustTap':
+            c(
+              'tlAdjustTap',
+              tapKey(op.tapId),
+              op.adjustmentId,
+              op.expectedVersion,
+              JSON.stringify(op.entry),
+              op.ttlMs,
+            );
+            break;
+          case 'adjustPhone': {
+            const a = op.adjustment;
+            c(
+              'tlAdjustPhone',
+              entityKey({ type: 'm', id: op.msisdnHash }),
+              a.adjustmentId,
+              a.kind,
+              a.tapId,
+              a.amount,
+              a.monthKey,
+              a.occurredAt,
+              op.ttlMs,
+            );
+            break;
           }
         }
-      });
+      }
+      const res = await run(pipe);
       return ops.map((op, i): StoreResult => {
         const r = res[i];
         switch (op.op) {
           case 'claimTap': {
-            if (r === 1) return { op: 'claimTap', status: 'new' };
-            const [, entry, decision] = r as [number, TapIndexEntry, Decision | null];
-            return { op: 'claimTap', status: 'seen', entry, decision };
+            const [isNew, entry, decision] = r as [number, string?, string?];
+            if (isNew === 1) return { op: 'claimTap', status: 'new' };
+            return {
+              op: 'claimTap',
+              status: 'seen',
+              entry: JSON.parse(entry!) as TapIndexEntry,
+              decision: decision ? (JSON.parse(decision) as Decision) : null,
+            };
           }
           case 'insertEvent': {
-            const [inserted, prev, state] = r as [number, number, EntityState];
-            if (!Array.isArray(state.e)) state.e = []; // cjson writes an empty array as {}
-            return { op: 'insertEvent', inserted: inserted === 1, prevMax: prev, state };
+            const [inserted, prev, state] = r as [number, string, string];
+            return {
+              op: 'insertEvent',
+              inserted: inserted === 1,
+              prevMax: Number(prev),
+              state: parseState(state),
+            };
           }
           case 'adjustTap':
             return { op: 'adjustTap', status: r as 'ok' | 'unknown' | 'duplicate' | 'conflict' };
@@ -198,38 +178,33 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
       });
     },
     async finish(ops: FinishOp[]) {
-      await batch((key, args) => {
-        for (const op of ops) {
-          switch (op.op) {
-            case 'recordDecision':
-              args.push(DECIDE, key(decisionKey(op.tapId)), JSON.stringify(op.decision), op.ttlMs);
-              break;
-            case 'removeEvent':
-              args.push(
-                REMOVE,
-                key(entityKey(op.entity)),
-                op.tapId,
-                op.month?.key ?? '',
-                op.month?.amount ?? 0,
-              );
-              break;
-            case 'undoAdjustPhone': {
-              const a = op.adjustment;
-              args.push(
-                UNDO_PHONE,
-                key(entityKey({ type: 'm', id: op.msisdnHash })),
-                a.adjustmentId,
-                a.kind,
-                a.tapId,
-                a.amount,
-                a.monthKey,
-                a.occurredAt,
-              );
-              break;
-            }
+      const pipe = redis.pipeline();
+      const c = call(pipe);
+      for (const op of ops) {
+        switch (op.op) {
+          case 'recordDecision':
+            pipe.set(decisionKey(op.tapId), JSON.stringify(op.decision), 'PX', op.ttlMs, 'NX');
+            break;
+          case 'removeEvent':
+            c('tlRemoveEvent', entityKey(op.entity), op.tapId, op.month?.key ?? '', op.month?.amount ?? 0);
+            break;
+          case 'undoAdjustPhone': {
+            const a = op.adjustment;
+            c(
+              'tlUndoAdjustPhone',
+              entityKey({ type: 'm', id: op.msisdnHash }),
+              a.adjustmentId,
+              a.kind,
+              a.tapId,
+              a.amount,
+              a.monthKey,
+              a.occurredAt,
+            );
+            break;
           }
         }
-      });
+      }
+      await run(pipe);
     },
     async close() {
       if (owned) await redis.quit();
