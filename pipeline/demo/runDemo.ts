@@ -81,19 +81,18 @@ async function readLabels(path: string): Promise<Label[]> {
     .map((l) => JSON.parse(l) as Label);
 }
 
+/** Polls `done` until it holds or `timeoutMs` passes; resolves whether it held. */
 async function waitFor(
-  what: string,
   done: () => Promise<boolean> | boolean,
   timeoutMs: number,
   intervalMs = 250,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await done()) return true;
+  while (!(await done())) {
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-  void what;
+  return true;
 }
 
 /** Deletes the run's topics and Redis keys: a rerun starts from nothing, and the broker stays small. */
@@ -224,7 +223,7 @@ export async function runDemo(o: DemoOptions, ctx: CliContext): Promise<DemoResu
       });
       // Generous: the worker may be behind by the whole run when the rate is above what it sustains.
       const budget = Math.max(60_000, 3 * (Date.now() - began));
-      await waitFor('decisions', () => decided.size >= counts!.taps, budget);
+      await waitFor(() => decided.size >= counts!.taps, budget);
       bar?.update({ decided: decided.size });
     } finally {
       loopDelay.disable();
@@ -240,7 +239,6 @@ export async function runDemo(o: DemoOptions, ctx: CliContext): Promise<DemoResu
     let lastAdjustments = -1;
     let stableSince = Date.now();
     const stored = await waitFor(
-      'sink',
       async () => {
         const c = await storedCounts(s);
         if (c.adjustments !== lastAdjustments) {
@@ -262,6 +260,13 @@ export async function runDemo(o: DemoOptions, ctx: CliContext): Promise<DemoResu
     sink = undefined;
 
     say('settling the months the traffic covers');
+    // Once seen (not reproduced since): this phase stalled for minutes; never leave the person guessing.
+    const settlingSince = Date.now();
+    const heartbeat = setInterval(
+      () => say(`still settling (${Math.round((Date.now() - settlingSince) / 1000)} s)`),
+      15_000,
+    ).unref();
+    logger.info('reading the decision figures');
     const figures = await storedDecisionFigures(store);
     const chCounts = await storedCounts(store);
     if (chCounts.taps !== counts.taps)
@@ -270,8 +275,11 @@ export async function runDemo(o: DemoOptions, ctx: CliContext): Promise<DemoResu
       problems.push(`ClickHouse holds ${chCounts.decisions} decisions, ${counts.taps} taps were produced`);
     if (observer.observed.decidedTwice > 0)
       problems.push(`${observer.observed.decidedTwice} taps were decided twice`);
-    const settlement = await settleCoveredMonths(store, contracts);
+    logger.info('settling');
+    const settlement = await settleCoveredMonths(store, contracts, logger);
+    logger.info('reading the timeline');
     const timeline = await storedTimeline(store);
+    clearInterval(heartbeat);
     const labels = await readLabels(labelsPath);
     const quality = scoreDetection(observer.taps, decided, labels);
     const obs = observer.observed;

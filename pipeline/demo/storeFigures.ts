@@ -8,6 +8,7 @@ import type { Contracts } from '../../settlement/contracts.ts';
 import { periodOf, type SettlementPeriod } from '../../settlement/period.ts';
 import { lineColumns, type LineColumn } from '../../settlement/statement.ts';
 import type { AnalystStore } from '../../sinks/clickhouse/store.ts';
+import type { Logger } from '../logger.ts';
 import type { DemoReport, DemoSettlement } from './reportData.ts';
 
 export interface StoredCounts {
@@ -98,6 +99,7 @@ export async function periodsCovered(store: AnalystStore): Promise<SettlementPer
 export async function settleCoveredMonths(
   store: AnalystStore,
   contracts: Contracts,
+  logger?: Logger,
 ): Promise<DemoSettlement | null> {
   const periods = await periodsCovered(store);
   if (periods.length === 0) return null;
@@ -106,6 +108,7 @@ export async function settleCoveredMonths(
   const months: DemoSettlement['months'] = [];
   let currency = 'KRW';
   for (const period of periods) {
+    logger?.info({ period: period.id }, 'settling a month');
     const opening = await storedOpening(store, period);
     const run = await settleFromStore(store, { period, contracts, opening });
     const runId = await writeRun(store, run, period, false);
