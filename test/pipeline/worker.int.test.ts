@@ -2,6 +2,7 @@
 // publish nothing, bad records reach the DLQ with a reason, adjustments find their tap (also when
 // they arrive first), and repeated kill -9 of the worker process changes no decision.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCodec } from '../../schemas/codec.ts';
@@ -18,6 +19,14 @@ import { decryptPayload } from '../../sinks/dlq.ts';
 import { configFor, uniqueEnv } from '../support/pipelineEnv.ts';
 
 const codec = createCodec();
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 const kafka = new Kafka({ clientId: 'worker-test', brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING });
 
 async function createTopics(env: Record<string, string>, partitions: number) {
@@ -90,7 +99,7 @@ describe('tapline worker on Kafka and Redis', () => {
   });
 
   it('decides every tap once, skips producer duplicates, sends bad records to the DLQ and applies adjustments', async () => {
-    const env = uniqueEnv('worker-basic');
+    const env = uniqueEnv('worker-basic', { TAPLINE_METRICS_PORT: String(await freePort()) });
     await createTopics(env, 2);
     const config = configFor(env);
     const taps = simulatedTaps(400, 7);
@@ -174,10 +183,13 @@ describe('tapline worker on Kafka and Redis', () => {
       const raw = Buffer.concat(enriched).toString('latin1');
       for (const t of taps.slice(0, 50)) expect(raw).not.toContain(t.msisdn.replace(/-/g, '').slice(-8));
 
-      const text = await (
-        await fetch(`http://127.0.0.1:${worker.metricsPort ?? 0}/metrics`).catch(() => null)
-      )?.text();
-      if (worker.metricsPort) expect(text).toContain('tapline_records_in_total');
+      expect(worker.metricsPort).toBe(Number(env['TAPLINE_METRICS_PORT']));
+      const metrics = await (await fetch(`http://127.0.0.1:${worker.metricsPort}/metrics`)).text();
+      expect(metrics).toMatch(/tapline_records_out_total\{outcome="duplicate"\} 1\b/);
+      expect(metrics).toMatch(/tapline_dlq_total\{code="DECODE_FAILED"\} 1\b/);
+      expect(metrics).toContain('tapline_produce_to_decision_seconds_bucket');
+      expect((await fetch(`http://127.0.0.1:${worker.metricsPort}/readyz`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${worker.metricsPort}/healthz`)).status).toBe(200);
     } finally {
       await worker.stop();
     }
