@@ -79,19 +79,14 @@ export async function produceTraffic(
       }
       if (record.type === 'tap') {
         const { type: _t, ...tap } = record;
-        taps.push({
-          key: tap.account_id,
-          value: codec.encode('tap', tap),
-          timestamp: String(tap.occurred_at),
-        });
+        // The Kafka timestamp is when the PG publishes (the producer's clock), as in production; event
+        // time travels in the record. Event-time timestamps months old would fall to the topic's
+        // time retention before a worker reads them, and would make produce→decision latency meaningless.
+        taps.push({ key: tap.account_id, value: codec.encode('tap', tap) });
         counts.taps++;
       } else {
         const { type: _t, ...adjustment } = record;
-        adjustments.push({
-          key: adjustment.tap_id,
-          value: codec.encode('adjustment', adjustment),
-          timestamp: String(adjustment.occurred_at),
-        });
+        adjustments.push({ key: adjustment.tap_id, value: codec.encode('adjustment', adjustment) });
         counts.adjustments++;
       }
       if (label) {

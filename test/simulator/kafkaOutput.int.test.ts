@@ -37,13 +37,18 @@ async function readAll(topic: string, expected: number) {
   const consumer = kafka.consumer({ groupId: `sim-test-${randomUUID()}` });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
-  const seen: Array<{ key: string; value: Buffer; partition: number }> = [];
+  const seen: Array<{ key: string; value: Buffer; partition: number; timestamp: number }> = [];
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`only ${seen.length}/${expected} on ${topic}`)), 45_000);
     consumer
       .run({
         eachMessage: async ({ message, partition }) => {
-          seen.push({ key: message.key!.toString(), value: message.value!, partition });
+          seen.push({
+            key: message.key!.toString(),
+            value: message.value!,
+            partition,
+            timestamp: Number(message.timestamp),
+          });
           if (seen.length === expected) {
             clearTimeout(timer);
             resolve();
@@ -85,6 +90,8 @@ describe('simulate to Kafka', () => {
       expect(m.value[0]).toBe(0); // Confluent magic byte
       const d = codec.decode('tap', m.value);
       if (!d.ok) throw new Error(d.reason);
+      // Kafka time is publish time, not event time: months-old timestamps fall to time retention.
+      expect(Math.abs(m.timestamp - Date.now())).toBeLessThan(10 * 60_000);
       expect(m.key).toBe(d.value.account_id);
       return d.value;
     });
