@@ -34,6 +34,11 @@ export interface EntityState {
   h?: Record<string, Hold>;
   /** Phone only: adjustments applied (id → event time), for idempotency. */
   ad?: Record<string, number>;
+  /**
+   * Phone only: taps counted in `mo` (tap_id → its month key), kept as long as their month, so a
+   * replayed tap whose event was already trimmed from `e` is not counted twice.
+   */
+  mt?: Record<string, string>;
 }
 
 export type EntityType = 'a' | 'm' | 'd';
@@ -67,6 +72,7 @@ function emptyState(): EntityState {
 export function cloneState(s: EntityState): EntityState {
   const c: EntityState = { m: s.m, e: s.e.slice() };
   if (s.mo) c.mo = { ...s.mo };
+  if (s.mt) c.mt = { ...s.mt };
   if (s.h) c.h = Object.fromEntries(Object.entries(s.h).map(([k, v]) => [k, [v[0], v[1], v[2]] as Hold]));
   if (s.ad) c.ad = { ...s.ad };
   return c;
@@ -87,7 +93,10 @@ function trim(s: EntityState, args: Omit<InsertEventArgs, 'event' | 'month'>): v
   if (s.mo) {
     const months = [...new Set(Object.keys(s.mo).map((k) => k.slice(0, 7)))].sort().reverse();
     const oldest = months[MONTHS_KEPT - 1];
-    if (oldest !== undefined) for (const k of Object.keys(s.mo)) if (k.slice(0, 7) < oldest) delete s.mo[k];
+    if (oldest !== undefined) {
+      for (const k of Object.keys(s.mo)) if (k.slice(0, 7) < oldest) delete s.mo[k];
+      if (s.mt) for (const [id, k] of Object.entries(s.mt)) if (k.slice(0, 7) < oldest) delete s.mt[id];
+    }
   }
 }
 
@@ -96,13 +105,15 @@ export function insertEvent(state: EntityState | undefined, args: InsertEventArg
   const s = state ?? emptyState();
   const prevMax = s.m;
   const id = args.event[0];
-  const inserted = !s.e.some((ev) => ev[0] === id);
+  const inserted = !s.e.some((ev) => ev[0] === id) && s.mt?.[id] === undefined;
   if (inserted) {
     s.e.push(args.event);
     if (args.event[1] > s.m) s.m = args.event[1];
     if (args.month && args.month.amount !== 0) {
       s.mo ??= {};
       s.mo[args.month.key] = (s.mo[args.month.key] ?? 0) + args.month.amount;
+      s.mt ??= {};
+      s.mt[id] = args.month.key;
     }
   }
   trim(s, args);
@@ -118,8 +129,10 @@ export function removeEvent(
   if (!state) return;
   const before = state.e.length;
   state.e = state.e.filter((ev) => ev[0] !== tapId);
+  const counted = state.mt?.[tapId] !== undefined;
+  if (counted) delete state.mt![tapId];
   const sum = state.mo?.[month?.key ?? ''];
-  if (state.e.length !== before && month && state.mo && sum !== undefined)
+  if ((state.e.length !== before || counted) && month && state.mo && sum !== undefined)
     state.mo[month.key] = sum - month.amount;
 }
 

@@ -48,6 +48,11 @@ local function trim(s, retention, holdWindow, adjKeep)
       for k in pairs(s.mo) do
         if string.sub(k, 1, 7) < oldest then s.mo[k] = nil end
       end
+      if type(s.mt) == 'table' then
+        for id, k in pairs(s.mt) do
+          if string.sub(k, 1, 7) < oldest then s.mt[id] = nil end
+        end
+      end
     end
   end
 end
@@ -73,6 +78,7 @@ local found = false
 for i = 1, #s.e do
   if s.e[i][1] == id then found = true; break end
 end
+if type(s.mt) == 'table' and s.mt[id] then found = true end
 local inserted = 0
 if not found then
   inserted = 1
@@ -83,6 +89,8 @@ if not found then
   if ARGV[6] ~= '' and amount ~= 0 then
     if type(s.mo) ~= 'table' then s.mo = {} end
     s.mo[ARGV[6]] = (s.mo[ARGV[6]] or 0) + amount
+    if type(s.mt) ~= 'table' then s.mt = {} end
+    s.mt[id] = ARGV[6]
   end
 end
 trim(s, tonumber(ARGV[4]), tonumber(ARGV[8]), tonumber(ARGV[9]))
@@ -100,7 +108,9 @@ local kept, removed = {}, false
 for i = 1, #s.e do
   if s.e[i][1] == ARGV[1] then removed = true else kept[#kept + 1] = s.e[i] end
 end
-if not removed then return 0 end
+local counted = type(s.mt) == 'table' and s.mt[ARGV[1]] ~= nil
+if counted then s.mt[ARGV[1]] = nil end
+if not removed and not counted then return 0 end
 s.e = kept
 if ARGV[2] ~= '' and type(s.mo) == 'table' and s.mo[ARGV[2]] then
   s.mo[ARGV[2]] = s.mo[ARGV[2]] - tonumber(ARGV[3])
