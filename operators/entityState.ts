@@ -35,11 +35,14 @@ export interface EntityState {
   /** Phone only: adjustments applied (id → event time), for idempotency. */
   ad?: Record<string, number>;
   /**
-   * Phone only: taps counted in `mo` (tap_id → its month key), kept as long as their month, so a
-   * replayed tap whose event was already trimmed from `e` is not counted twice.
+   * Phone only: taps counted in `mo` (tap_id → [month key, event time, amount]), kept as long as
+   * their month: a replayed tap whose event was already trimmed from `e` is not counted twice, and
+   * the month's sum as of a tap's own time can be told from the sum with later taps in it.
    */
-  mt?: Record<string, string>;
+  mt?: Record<string, MonthTap>;
 }
+
+export type MonthTap = [monthKey: string, occurredAt: number, amount: number];
 
 export type EntityType = 'a' | 'm' | 'd';
 
@@ -95,9 +98,20 @@ function trim(s: EntityState, args: Omit<InsertEventArgs, 'event' | 'month'>): v
     const oldest = months[MONTHS_KEPT - 1];
     if (oldest !== undefined) {
       for (const k of Object.keys(s.mo)) if (k.slice(0, 7) < oldest) delete s.mo[k];
-      if (s.mt) for (const [id, k] of Object.entries(s.mt)) if (k.slice(0, 7) < oldest) delete s.mt[id];
+      if (s.mt) for (const [id, k] of Object.entries(s.mt)) if (k[0].slice(0, 7) < oldest) delete s.mt[id];
     }
   }
+}
+
+/**
+ * The phone's net amount in a month as of event time `t`: the month's sum less the taps of that month
+ * dated after `t`. A replayed batch, whose later taps are already counted, then measures what the
+ * first pass measured.
+ */
+export function monthSumAt(s: EntityState, monthKey: string, t: number): number {
+  let sum = s.mo?.[monthKey] ?? 0;
+  if (s.mt) for (const k of Object.values(s.mt)) if (k[0] === monthKey && k[1] > t) sum -= k[2];
+  return sum;
 }
 
 /** Inserts one tap's event (idempotent by tap_id), then trims. Mutates and returns `state`. */
@@ -113,7 +127,7 @@ export function insertEvent(state: EntityState | undefined, args: InsertEventArg
       s.mo ??= {};
       s.mo[args.month.key] = (s.mo[args.month.key] ?? 0) + args.month.amount;
       s.mt ??= {};
-      s.mt[id] = args.month.key;
+      s.mt[id] = [args.month.key, args.event[1], args.month.amount];
     }
   }
   trim(s, args);

@@ -50,7 +50,7 @@ local function trim(s, retention, holdWindow, adjKeep)
       end
       if type(s.mt) == 'table' then
         for id, k in pairs(s.mt) do
-          if string.sub(k, 1, 7) < oldest then s.mt[id] = nil end
+          if string.sub(k[1], 1, 7) < oldest then s.mt[id] = nil end
         end
       end
     end
@@ -90,7 +90,7 @@ if not found then
     if type(s.mo) ~= 'table' then s.mo = {} end
     s.mo[ARGV[6]] = (s.mo[ARGV[6]] or 0) + amount
     if type(s.mt) ~= 'table' then s.mt = {} end
-    s.mt[id] = ARGV[6]
+    s.mt[id] = { ARGV[6], t, amount }
   end
 end
 trim(s, tonumber(ARGV[4]), tonumber(ARGV[8]), tonumber(ARGV[9]))

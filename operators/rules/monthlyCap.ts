@@ -2,6 +2,7 @@
  * monthly_cap: APPROVED amount of one phone in the tap's calendar month (Asia/Seoul), less refunds and
  * chargebacks of that month's taps, exceeds the currency's ceiling (₩1,000,000 by law for KRW).
  */
+import { monthSumAt } from '../entityState.ts';
 import type { RuleConfig } from '../rulesFile.ts';
 import { formatAmount, type EntityViews, type RuleHit, type TapContext } from '../ruleTypes.ts';
 
@@ -13,7 +14,7 @@ export function monthlyCap(
   const { currency } = ctx.tap;
   const limit = cfg.more_than[currency];
   if (limit === undefined) return null;
-  const sum = views.msisdn.mo?.[ctx.monthKey] ?? 0;
+  const sum = monthSumAt(views.msisdn, ctx.monthKey, ctx.tap.occurred_at);
   if (sum <= limit) return null;
   return {
     rule: 'monthly_cap',
