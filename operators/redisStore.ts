@@ -7,7 +7,7 @@
 import { Redis, type ChainableCommander } from 'ioredis';
 import { TaplineError } from '../pipeline/errors.ts';
 import type { Decision } from '../schemas/types.ts';
-import type { EntityState, TapIndexEntry } from './entityState.ts';
+import type { EntityState, PhoneAdjustment, TapIndexEntry } from './entityState.ts';
 import * as lua from './redisScripts.ts';
 import type { EntityRef, FinishOp, StateStore, StoreResult, TapRecord } from './stateStore.ts';
 
@@ -57,6 +57,16 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
   const p = options.keyPrefix;
   const entityKey = (ref: EntityRef) => `${p}{${ref.type}:${ref.id}}`;
   const tapKey = (id: string) => `${p}{t:${id}}`;
+  /** KEYS and ARGV shared by the scripts that apply and undo a phone adjustment. */
+  const phoneAdjustmentArgs = (msisdnHash: string, a: PhoneAdjustment): Array<string | number> => [
+    entityKey({ type: 'm', id: msisdnHash }),
+    a.adjustmentId,
+    a.kind,
+    a.tapId,
+    a.amount,
+    a.monthKey,
+    a.occurredAt,
+  ];
   const decisionKey = (id: string) => `${p}{t:${id}}:d`;
   let trips = 0;
 
@@ -130,21 +140,9 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
               op.ttlMs,
             );
             break;
-          case 'adjustPhone': {
-            const a = op.adjustment;
-            c(
-              'tlAdjustPhone',
-              entityKey({ type: 'm', id: op.msisdnHash }),
-              a.adjustmentId,
-              a.kind,
-              a.tapId,
-              a.amount,
-              a.monthKey,
-              a.occurredAt,
-              op.ttlMs,
-            );
+          case 'adjustPhone':
+            c('tlAdjustPhone', ...phoneAdjustmentArgs(op.msisdnHash, op.adjustment), op.ttlMs);
             break;
-          }
         }
       }
       const res = await run(pipe);
@@ -188,20 +186,9 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
           case 'removeEvent':
             c('tlRemoveEvent', entityKey(op.entity), op.tapId, op.month?.key ?? '', op.month?.amount ?? 0);
             break;
-          case 'undoAdjustPhone': {
-            const a = op.adjustment;
-            c(
-              'tlUndoAdjustPhone',
-              entityKey({ type: 'm', id: op.msisdnHash }),
-              a.adjustmentId,
-              a.kind,
-              a.tapId,
-              a.amount,
-              a.monthKey,
-              a.occurredAt,
-            );
+          case 'undoAdjustPhone':
+            c('tlUndoAdjustPhone', ...phoneAdjustmentArgs(op.msisdnHash, op.adjustment));
             break;
-          }
         }
       }
       await run(pipe);
