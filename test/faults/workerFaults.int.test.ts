@@ -7,11 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDetector } from '../../operators/detector.ts';
-import { createMemoryStore } from '../../operators/memoryStore.ts';
-import { openGeo } from '../../operators/geo.ts';
-import { defaultRuleSet } from '../../operators/rulesFile.ts';
-import { enrichTap } from '../../schemas/msisdn.ts';
+import { referenceDecisions } from '../support/referenceDecisions.ts';
 import { configFor, uniqueEnv } from '../support/pipelineEnv.ts';
 import { figures } from './figures.ts';
 import { codec, createTopics, decodeAll, readAll, sendAll, simulatedTaps } from './harness.ts';
@@ -48,23 +44,8 @@ describe('worker faults against a no-fault reference', () => {
     );
 
     // Reference: the same detector over the same taps in order with the in-memory store, no faults.
-    const detector = createDetector({
-      store: createMemoryStore(),
-      rules: defaultRuleSet(),
-      geo: await openGeo(),
-    });
     const pii = { key: config.secrets.piiKey!, version: config.secrets.piiKeyVersion };
-    const expected = new Map<string, string>();
-    for (let i = 0; i < taps.length; i += 500) {
-      const batch = taps.slice(i, i + 500).map((t) => {
-        const e = enrichTap(t, pii);
-        if ('error' in e) throw new Error(e.error);
-        return { kind: 'tap' as const, tap: e };
-      });
-      for (const o of await detector.processBatch(batch))
-        if (o.kind === 'decision')
-          expected.set(o.tap.tap_id, `${o.decision.decision}:${o.decision.rules.join(',')}`);
-    }
+    const expected = await referenceDecisions(taps, pii);
 
     let injected = 0;
     for (let round = 0; round < kills; round++) {

@@ -6,16 +6,12 @@ import { createServer, type AddressInfo } from 'node:net';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCodec } from '../../schemas/codec.ts';
-import { enrichTap } from '../../schemas/msisdn.ts';
 import type { Adjustment, Tap } from '../../schemas/types.ts';
 import { generateTraffic, defaultSimulation } from '../../simulator/traffic.ts';
-import { createDetector } from '../../operators/detector.ts';
-import { createMemoryStore } from '../../operators/memoryStore.ts';
-import { openGeo } from '../../operators/geo.ts';
-import { defaultRuleSet } from '../../operators/rulesFile.ts';
 import { silentLogger } from '../../pipeline/logger.ts';
 import { startWorkerFromConfig } from '../../pipeline/wiring.ts';
 import { decryptPayload } from '../../sinks/dlq.ts';
+import { referenceDecisions } from '../support/referenceDecisions.ts';
 import { configFor, uniqueEnv } from '../support/pipelineEnv.ts';
 
 const codec = createCodec();
@@ -209,24 +205,8 @@ describe('tapline worker on Kafka and Redis', () => {
     }
 
     // Reference: the same detector over the same taps in order, with the in-memory store.
-    const detector = createDetector({
-      store: createMemoryStore(),
-      rules: defaultRuleSet(),
-      geo: await openGeo(),
-    });
     const pii = { key: config.secrets.piiKey!, version: config.secrets.piiKeyVersion };
-    const expected = new Map<string, string>();
-    for (let i = 0; i < taps.length; i += 500) {
-      const batch = taps.slice(i, i + 500).map((t) => {
-        const e = enrichTap(t, pii);
-        if ('error' in e) throw new Error(e.error);
-        return { kind: 'tap' as const, tap: e };
-      });
-      for (const o of await detector.processBatch(batch)) {
-        if (o.kind === 'decision')
-          expected.set(o.tap.tap_id, `${o.decision.decision}:${o.decision.rules.join(',')}`);
-      }
-    }
+    const expected = await referenceDecisions(taps, pii);
 
     const childEnv = { ...process.env, ...env, KAFKA_BROKERS: '127.0.0.1:9092' };
     const startChild = (): ChildProcess =>
