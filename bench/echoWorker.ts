@@ -23,6 +23,9 @@ const producer = kafka.producer({
   idempotent: true,
   maxInFlightRequests: 1,
   transactionTimeout: 30_000,
+  // As pipeline/worker.ts: CONCURRENT_TRANSACTIONS right after a commit is retried after 5 ms, not
+  // kafkajs's default 300 ms, which would otherwise be most of the measured "floor".
+  retry: { initialRetryTime: 5, maxRetryTime: 1_000, retries: 12 },
 });
 await Promise.all([consumer.connect(), producer.connect()]);
 await consumer.subscribe({ topics: [env['TOPIC_TAPS']!], fromBeginning: true });
