@@ -9,7 +9,7 @@ import { TaplineError } from '../pipeline/errors.ts';
 import type { AnalystStore } from '../sinks/clickhouse/store.ts';
 import type { AdjustmentKind, Carrier, TapStatus } from '../schemas/types.ts';
 import type { Contracts } from './contracts.ts';
-import { PeriodLedger } from './ledger.ts';
+import { compareAdjustmentOrder, PeriodLedger } from './ledger.ts';
 import type { SettlementCounts, SettlementReject, SettlementRun } from './offline.ts';
 import { previousPeriod, type SettlementPeriod } from './period.ts';
 import { buildStatement, lineColumns, payoutColumns, type OpeningBalance } from './statement.ts';
@@ -109,11 +109,13 @@ export async function settleFromStore(
            WHERE occurred_at < ${msAt('end')} AND tap_id IN (${touched})) AS a
      LEFT JOIN (SELECT tap_id, status, amount, occurred_at, currency, platform_id, creator_id, carrier
                 FROM taps_unique WHERE tap_id IN (${touched})) AS t ON t.tap_id = a.tap_id
-     ORDER BY at_ms, adjustment_id`,
+`,
     params,
   );
+  // Sorted here, by the file source's own comparator: SQL string order is bytes, JS's is code units.
+  const ordered = adjustments.map((a) => ({ ...a, occurred_at: a.at_ms })).sort(compareAdjustmentOrder);
   const rejects: SettlementReject[] = [];
-  for (const a of adjustments) {
+  for (const a of ordered) {
     const tap =
       a.found === ''
         ? undefined

@@ -95,8 +95,8 @@ export class PeriodLedger {
   }
 
   /**
-   * Applies one adjustment, given its tap (undefined when unknown). Callers pass adjustments in event-time
-   * order, ties in input order, and only those not after the period.
+   * Applies one adjustment, given its tap (undefined when unknown). Callers pass adjustments in the order
+   * of compareAdjustmentOrder (event time, then adjustment_id), and only those not after the period.
    */
   applyAdjustment(adj: AdjustmentFacts, tap: TapFacts | undefined): AdjustmentOutcome {
     const inPeriod = containsInstant(this.period, adj.occurred_at);
@@ -222,10 +222,14 @@ function lineKeyOf(l: LineKey): LineKey {
   return { currency: l.currency, platform_id: l.platform_id, creator_id: l.creator_id, carrier: l.carrier };
 }
 
-/** Event-time order, ties in input order: the order adjustments are applied in. */
+/**
+ * Event-time order, ties by adjustment_id in code-unit order: the order adjustments are applied in.
+ * Not input order, which a file and ClickHouse cannot share; not locale order, which differs by machine.
+ */
 export function compareAdjustmentOrder(
-  a: { occurred_at: number; seq: number },
-  b: { occurred_at: number; seq: number },
+  a: { occurred_at: number; adjustment_id: string },
+  b: { occurred_at: number; adjustment_id: string },
 ): number {
-  return a.occurred_at - b.occurred_at || a.seq - b.seq;
+  if (a.occurred_at !== b.occurred_at) return a.occurred_at - b.occurred_at;
+  return a.adjustment_id < b.adjustment_id ? -1 : a.adjustment_id > b.adjustment_id ? 1 : 0;
 }

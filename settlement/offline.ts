@@ -1,8 +1,8 @@
 /**
  * Offline settlement: records of a JSON Lines history (taps and adjustments, any order) streamed into
  * the period ledger. Taps are indexed as they come and their gross counted at once; adjustments not
- * after the period wait until the end, then apply in event-time order (ties in input order), which is
- * why permuting the input changes nothing.
+ * after the period wait until the end, then apply in event-time order (ties by adjustment_id, as from
+ * ClickHouse), which is why permuting the input changes nothing.
  */
 import type { InputRecord } from '../schemas/types.ts';
 import type { Contracts } from './contracts.ts';

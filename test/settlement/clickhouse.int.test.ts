@@ -127,6 +127,20 @@ describe('settlement from ClickHouse', () => {
     expect(fromStore.rejects.map((r) => r.id)).toEqual(['x']);
   });
 
+  it('applies same-millisecond adjustments by adjustment_id, as the file does, whatever the input order', async () => {
+    // Each refund alone fits the 1000 still open; together they do not, so the order decides which one is rejected.
+    const items = [
+      tap({ id: 't', at: '2026-11-02T00:00:00Z', amount: 1000 }),
+      adj('r-b', 't', 'REFUND', 600, '2026-11-05T00:00:00.123Z'),
+      adj('r-a', 't', 'REFUND', 700, '2026-11-05T00:00:00.123Z'),
+    ].map((item, i) => ({ ...item, lineNo: i + 1 }));
+    const { fromStore, fromFile } = await both(items, '2026-11', contractsOf());
+    expect(strip(fromStore.statement)).toEqual(strip(fromFile.statement));
+    expect(fromStore.statement.lines[0]).toMatchObject({ gross: 1000n, reversals: 700n });
+    expect(fromStore.rejects.map((r) => r.id)).toEqual(['r-b']);
+    expect(fromFile.rejects.map((r) => r.id)).toEqual(['r-b']);
+  });
+
   it('replaces the run of an open period, keeps a closed one, and closes in order', async () => {
     const store = await migratedStore(path);
     try {

@@ -8,7 +8,10 @@ import { adj, settle, tap } from './builders.ts';
 const start = Date.parse('2026-10-20T00:00:00Z');
 const kinds = ['REFUND', 'CHARGEBACK', 'UNPAID', 'COLLECTED', 'WRITE_OFF'] as const;
 
-/** Taps over a few lines around October/November; adjustments with distinct times (ties are input order). */
+/**
+ * Taps over a few lines around October/November; adjustments at random times, some in the same
+ * millisecond as the one before on the same tap (ties apply in adjustment_id order, whatever the input order).
+ */
 const history = fc
   .record({
     taps: fc.array(
@@ -28,6 +31,7 @@ const history = fc
         kind: fc.constantFrom(...kinds),
         amount: fc.integer({ min: 1, max: 30_000 }),
         minute: fc.integer({ min: 0, max: 60 * 24 * 40 }),
+        tiedWithPrevious: fc.boolean(),
       }),
       { maxLength: 12 },
     ),
@@ -44,10 +48,15 @@ const history = fc
         status: t.status as 'APPROVED',
       }),
     );
+    let previous: { at: number; tap: number } | undefined;
     adjustments.forEach((a, i) => {
-      // Distinct times: each adjustment gets its own millisecond.
-      const at = new Date(start + a.minute * 60_000 + i).toISOString();
-      items.push(adj(`a${i}`, `t${a.tap % taps.length}`, a.kind, a.amount, at));
+      // A tie takes the previous adjustment's millisecond and tap, so its order decides what applies.
+      const tie =
+        a.tiedWithPrevious && previous ? previous : { at: start + a.minute * 60_000 + i, tap: a.tap };
+      previous = tie;
+      // Ids that do not follow generation order: `a${i}` would make ties sort as generated.
+      const id = `a${(i * 7) % 12}-${i}`;
+      items.push(adj(id, `t${tie.tap % taps.length}`, a.kind, a.amount, new Date(tie.at).toISOString()));
     });
     return items;
   });
