@@ -21,9 +21,19 @@ export type StoreMode = 'embedded' | 'server';
 export interface InsertOptions {
   /**
    * insert_deduplication_token: the same token on a retried insert makes the server keep the block
-   * once (tables carry non_replicated_deduplication_window). Omit on servers older than 22.2.
+   * once (tables carry non_replicated_deduplication_window). A server older than 22.2 has no such
+   * setting: the store asks its version once and sends no token there (see `dedupTokens`).
    */
   dedupToken?: string;
+}
+
+/** First ClickHouse release with insert_deduplication_token. */
+const dedupTokenSince = [22, 2] as const;
+
+/** True when a `version()` string is at least 22.2 (chDB reports its engine's version). */
+export function versionHasDedupToken(version: string): boolean {
+  const [major = 0, minor = 0] = version.split('.').map((part) => Number.parseInt(part, 10));
+  return major > dedupTokenSince[0] || (major === dedupTokenSince[0] && minor >= dedupTokenSince[1]);
 }
 
 export interface AnalystStore {
@@ -40,6 +50,11 @@ export interface AnalystStore {
   queryText(sql: string, format: string): Promise<string>;
   /** Inserts rows (JSONEachRow) into a table of the store's database. */
   insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void>;
+  /**
+   * Whether inserts carry their dedup token: known after the first insert with a token (the store
+   * asks the server's version once); undefined before.
+   */
+  readonly dedupTokens: boolean | undefined;
   /** Resolves when the store answers a query. */
   ping(): Promise<void>;
   /** Closes the client; for the embedded store also releases the process's data directory. */
@@ -67,6 +82,7 @@ class ClientStore implements AnalystStore {
   readonly #source: ErrorSource;
   readonly #onClose: () => Promise<void>;
   #closed = false;
+  #dedupTokens: boolean | undefined;
 
   constructor(
     mode: StoreMode,
@@ -122,14 +138,25 @@ class ClientStore implements AnalystStore {
     });
   }
 
+  get dedupTokens(): boolean | undefined {
+    return this.#dedupTokens;
+  }
+
   insert(table: string, rows: readonly object[], options: InsertOptions = {}): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
-    const settings: ClickHouseSettings = {};
-    if (options.dedupToken !== undefined) {
-      settings.insert_deduplicate = 1;
-      settings.insert_deduplication_token = options.dedupToken;
-    }
     return this.#call(async () => {
+      const settings: ClickHouseSettings = {};
+      if (options.dedupToken !== undefined) {
+        if (this.#dedupTokens === undefined) {
+          const result = await this.#client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' });
+          const [row] = await result.json<{ v: string }>();
+          this.#dedupTokens = versionHasDedupToken(row?.v ?? '0');
+        }
+        if (this.#dedupTokens) {
+          settings.insert_deduplicate = 1;
+          settings.insert_deduplication_token = options.dedupToken;
+        }
+      }
       await this.#client.insert({
         table: `${this.database}.${table}`,
         values: rows as object[],
