@@ -9,7 +9,8 @@
  *   those copies are folded by ReplacingMergeTree and, before merges, by the *_unique views.
  *
  * While ClickHouse is down the flush keeps retrying inside the consumer's batch handler, so kafkajs
- * stops fetching; the buffer never holds more than `maxBufferedRows`.
+ * stops fetching: rows held in memory (buffered plus taken by an unacknowledged insert) never pass
+ * `maxBufferedRows`, beside the one fetch kafkajs holds (at most 32 MB, `maxBytes`).
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Config } from '../../pipeline/config.ts';
@@ -36,7 +37,10 @@ export interface SinkOptions {
   batchRows?: number;
   /** Flush at least this often while rows wait. @default 1000 */
   flushMs?: number;
-  /** Block consumption while more rows than this wait for ClickHouse. @default 4 × batchRows */
+  /**
+   * Block consumption once this many rows are held (buffered, or in an insert not yet acknowledged).
+   * @default 4 × batchRows
+   */
   maxBufferedRows?: number;
   /** Topic names; @default config.kafka.topics */
   topics?: Partial<Record<SinkKind, string>>;
@@ -51,6 +55,12 @@ export interface SinkStats {
   /** Records that could not be decoded (logged with their position, skipped). */
   undecodable: number;
   flushes: number;
+  /** Failed insert attempts that were retried (ClickHouse away or busy). */
+  retries: number;
+  /** Rows held now: buffered plus taken by an insert not yet acknowledged. */
+  pendingRows: number;
+  /** The most rows ever held at once (never above maxBufferedRows). */
+  maxPendingRows: number;
 }
 
 export interface RunningSink {
@@ -95,12 +105,25 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
     alert: options.topics?.alert ?? t.alerts,
   };
   const kindOf = new Map(Object.entries(topics).map(([kind, topic]) => [topic, kind as SinkKind]));
-  const stats: SinkStats = { rowsWritten: 0, inserts: 0, undecodable: 0, flushes: 0 };
+  const stats: SinkStats = {
+    rowsWritten: 0,
+    inserts: 0,
+    undecodable: 0,
+    flushes: 0,
+    retries: 0,
+    pendingRows: 0,
+    maxPendingRows: 0,
+  };
   const buffer = new BatchBuffer();
   const stopSignal = new AbortController();
   let heartbeat: () => Promise<void> = async () => {};
   let flushing: Promise<void> = Promise.resolve();
+  /** Rows of plans taken from the buffer and not yet acknowledged. */
+  let inFlightRows = 0;
+  /** Flushes queued or running; the timer adds none while one waits, so the queue stays short. */
+  let queuedFlushes = 0;
   let stopping = false;
+  const held = () => buffer.rows + inFlightRows;
 
   const consumer: Consumer = options.kafka.consumer({
     groupId: options.groupId ?? config.kafka.sinkGroup,
@@ -117,7 +140,10 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
       await withRetry(() => store.insert(batch.table, batch.rows, { dedupToken: batch.token }), {
         logger: log,
         what: `insert into ${batch.table}`,
-        onWait: () => heartbeat(),
+        onWait: () => {
+          stats.retries += 1;
+          return heartbeat();
+        },
         signal: stopSignal.signal,
       });
       stats.inserts += 1;
@@ -130,11 +156,22 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
 
   /** Serialises flushes: the timer and the batch handler never write at the same time. */
   function flush(): Promise<void> {
+    queuedFlushes += 1;
     const run = flushing.then(async () => {
       if (!buffer.hasPositions) return;
-      await writePlan(buffer.take());
+      const plan = buffer.take();
+      inFlightRows = plan.rows;
+      try {
+        await writePlan(plan);
+      } finally {
+        inFlightRows = 0;
+      }
     });
-    flushing = run.catch(() => {});
+    flushing = run
+      .catch(() => {})
+      .finally(() => {
+        queuedFlushes -= 1;
+      });
     return run;
   }
 
@@ -166,7 +203,9 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
         }
       }
       buffer.add(row === null ? null : tableOf[kind], row, batch.topic, batch.partition, message.offset, now);
-      if (buffer.rows >= maxBuffered) await flush();
+      stats.maxPendingRows = Math.max(stats.maxPendingRows, held());
+      // Waits for the insert in flight too: consumption stops here while ClickHouse is away.
+      if (held() >= maxBuffered) await flush();
     }
     if (buffer.rows >= batchRows || (buffer.firstAt !== undefined && now - buffer.firstAt >= flushMs))
       await flush();
@@ -186,7 +225,8 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
   // Idle partitions never call eachBatch again: the timer writes what waits there.
   const timer = setInterval(
     () => {
-      if (buffer.firstAt !== undefined && Date.now() - buffer.firstAt >= flushMs && !stopping)
+      const due = buffer.firstAt !== undefined && Date.now() - buffer.firstAt >= flushMs;
+      if (due && queuedFlushes === 0 && !stopping)
         flush().catch((e: unknown) => log.error({ err: (e as Error).message }, 'timed flush failed'));
     },
     Math.max(50, Math.floor(flushMs / 4)),
@@ -194,7 +234,7 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
 
   return {
     started,
-    stats: () => ({ ...stats }),
+    stats: () => ({ ...stats, pendingRows: held() }),
     async stop() {
       if (stopping) return;
       stopping = true;
