@@ -3,6 +3,7 @@ import { BatchBuffer } from '../../../sinks/clickhouse/batchBuffer.ts';
 import { parseClickHouseError } from '../../../sinks/clickhouse/errors.ts';
 import { renderTable } from '../../../sinks/clickhouse/resultFormat.ts';
 import { chTime } from '../../../sinks/clickhouse/rows.ts';
+import { versionHasDedupToken } from '../../../sinks/clickhouse/store.ts';
 
 const source = { describe: 'ClickHouse at http://h:8123', hint: 'Fix CLICKHOUSE_URL.' };
 
@@ -86,5 +87,16 @@ describe('result formatting', () => {
 
   it('writes DateTime64 text in UTC with milliseconds', () => {
     expect(chTime(Date.UTC(2026, 10, 30, 15, 30, 0, 120))).toBe('2026-11-30 15:30:00.120');
+  });
+});
+
+describe('versionHasDedupToken', () => {
+  it('sends insert dedup tokens from ClickHouse 22.2 on, never to older servers', () => {
+    expect(versionHasDedupToken('18.16.1')).toBe(false);
+    expect(versionHasDedupToken('22.1.3.7')).toBe(false);
+    expect(versionHasDedupToken('22.2.1.1')).toBe(true);
+    expect(versionHasDedupToken('24.8.14.39')).toBe(true);
+    expect(versionHasDedupToken('26.7.1.1')).toBe(true);
+    expect(versionHasDedupToken('garbage')).toBe(false);
   });
 });
