@@ -2,9 +2,11 @@
  * Applies the versioned migrations in order and records each in schema_migrations. Safe to run
  * twice (applied versions are skipped, statements are IF NOT EXISTS), and refuses to touch a
  * database whose schema is newer than this build knows (an older binary must not "repair" it).
+ * Then brings every table's TTL to the configured retention (retention.ts), also on existing tables.
  */
 import { TaplineError } from '../../pipeline/errors.ts';
 import { migrations as allMigrations, type Migration } from './migrations/index.ts';
+import { reconcileRetention, type RetentionChange } from './retention.ts';
 import type { AnalystStore } from './store.ts';
 
 export interface MigrateResult {
@@ -12,6 +14,8 @@ export interface MigrateResult {
   applied: number[];
   /** Schema version after the run. */
   version: number;
+  /** Tables whose TTL this run changed to the configured retention. */
+  retention: RetentionChange[];
 }
 
 export interface MigrateOptions {
@@ -52,5 +56,6 @@ export async function migrate(store: AnalystStore, options: MigrateOptions): Pro
     await store.insert('schema_migrations', [{ version: migration.version, name: migration.name }]);
     applied.push(migration.version);
   }
-  return { applied, version: Math.max(current, known) };
+  const retention = await reconcileRetention(store, options.retentionYears);
+  return { applied, version: Math.max(current, known), retention };
 }

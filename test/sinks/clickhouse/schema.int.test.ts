@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TaplineError } from '../../../pipeline/errors.ts';
 import { currentSchemaVersion, migrate } from '../../../sinks/clickhouse/migrate.ts';
 import { migrations } from '../../../sinks/clickhouse/migrations/index.ts';
+import { retentionTtl, ttlYears } from '../../../sinks/clickhouse/retention.ts';
 import { alertRow, decisionRow, tapRow } from '../../../sinks/clickhouse/rows.ts';
 import { openEmbeddedStore } from '../../../sinks/clickhouse/store.ts';
 import { alert, decision, tap } from './fixtures.ts';
@@ -57,6 +58,48 @@ describe('schema on chDB', () => {
       expect(rows[0]!.create_table_query).toContain("DateTime64(3, 'UTC')");
       expect(rows[0]!.create_table_query).toContain('toIntervalYear(7)');
       expect(rows[0]!.create_table_query).toContain('LowCardinality(String)');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('brings the TTL of existing tables to a changed retention, once, and drops rows past it', async () => {
+    const store = await openEmbeddedStore(path, uniqueDatabase());
+    const ttlOf = async (table: string) => {
+      const rows = await store.query<{ q: string }>(
+        `SELECT create_table_query AS q FROM system.tables WHERE database = {db:String} AND name = {t:String}`,
+        { db: store.database, t: table },
+      );
+      return ttlYears(rows[0]!.q);
+    };
+    try {
+      expect((await migrate(store, { retentionYears: 5 })).retention).toEqual([]);
+      const now = Date.now();
+      const threeYearsAgo = now - 3 * 365 * 86_400_000;
+      await store.insert('taps', [
+        tapRow(tap('old', 0, { occurred_at: threeYearsAgo })),
+        tapRow(tap('new', 0, { occurred_at: now })),
+      ]);
+      await store.command('OPTIMIZE TABLE taps FINAL');
+      expect(await store.query('SELECT tap_id FROM taps ORDER BY tap_id')).toEqual([
+        { tap_id: 'new' },
+        { tap_id: 'old' },
+      ]);
+
+      const shortened = await migrate(store, { retentionYears: 2 });
+      expect(shortened.applied).toEqual([]);
+      expect(shortened.retention.map((c) => c.table).sort()).toEqual(Object.keys(retentionTtl).sort());
+      expect(shortened.retention.every((c) => c.fromYears === 5 && c.toYears === 2)).toBe(true);
+      for (const table of Object.keys(retentionTtl)) expect(await ttlOf(table), table).toBe(2);
+      // The shortened TTL reaches rows already stored (materialized, or at the latest at a merge).
+      await store.command('OPTIMIZE TABLE taps FINAL');
+      expect(await store.query('SELECT tap_id FROM taps')).toEqual([{ tap_id: 'new' }]);
+
+      // Same retention again: nothing to alter.
+      expect((await migrate(store, { retentionYears: 2 })).retention).toEqual([]);
+      const lengthened = await migrate(store, { retentionYears: 10 });
+      expect(lengthened.retention).toHaveLength(Object.keys(retentionTtl).length);
+      expect(await ttlOf('fraud_alerts')).toBe(10);
     } finally {
       await store.close();
     }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BatchBuffer } from '../../../sinks/clickhouse/batchBuffer.ts';
 import { parseClickHouseError } from '../../../sinks/clickhouse/errors.ts';
 import { renderTable } from '../../../sinks/clickhouse/resultFormat.ts';
+import { ttlYears } from '../../../sinks/clickhouse/retention.ts';
 import { chTime } from '../../../sinks/clickhouse/rows.ts';
 import { versionHasDedupToken } from '../../../sinks/clickhouse/store.ts';
 
@@ -98,5 +99,18 @@ describe('versionHasDedupToken', () => {
     expect(versionHasDedupToken('24.8.14.39')).toBe(true);
     expect(versionHasDedupToken('26.7.1.1')).toBe(true);
     expect(versionHasDedupToken('garbage')).toBe(false);
+  });
+});
+
+describe('ttlYears', () => {
+  it('reads the retention of a TTL as ClickHouse prints it, and null without one', () => {
+    const q = (ttl: string) =>
+      `CREATE TABLE db.taps (\`occurred_at\` DateTime64(3, 'UTC')) ENGINE = ReplacingMergeTree ` +
+      `PARTITION BY toYYYYMM(occurred_at) ORDER BY tap_id ${ttl}SETTINGS index_granularity = 8192`;
+    expect(ttlYears(q('TTL toDateTime(occurred_at) + toIntervalYear(5) '))).toBe(5);
+    expect(ttlYears(q('TTL day + toIntervalYear(12) '))).toBe(12);
+    expect(ttlYears(q(''))).toBeNull();
+    // An interval elsewhere in the statement is not the TTL.
+    expect(ttlYears('CREATE VIEW v AS SELECT now() - toIntervalYear(1) AS t')).toBeNull();
   });
 });
