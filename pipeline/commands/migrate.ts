@@ -18,6 +18,11 @@ export async function run(
         ? `Schema already at version ${result.version} (${where}); nothing to do.\n`
         : `Applied migrations ${result.applied.join(', ')}; schema at version ${result.version} (${where}).\n`,
     );
+    if (result.retention.length > 0)
+      ctx.stdout.write(
+        `Retention set to ${config.clickhouse.retentionYears} years (TTL) on ` +
+          `${result.retention.map((c) => `${c.table} (was ${c.fromYears ?? 'none'})`).join(', ')}.\n`,
+      );
     return 0;
   } finally {
     await store.close();

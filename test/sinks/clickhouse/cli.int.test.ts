@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../pipeline/logger.ts';
+import { migrations } from '../../../sinks/clickhouse/migrations/index.ts';
 import { startQueryEndpoint } from '../../../sinks/clickhouse/queryEndpoint.ts';
 import { tapRow } from '../../../sinks/clickhouse/rows.ts';
 import { tap } from './fixtures.ts';
@@ -34,19 +35,31 @@ describe('tapline migrate and query', () => {
     const own = mkdtempSync(join(tmpdir(), 'tapline-cli-'));
     try {
       const env = { CHDB_PATH: own, CLICKHOUSE_DATABASE: 'cli_db' };
+      const versions = migrations.map((m) => m.version);
+      const latest = versions.at(-1)!;
       const first = await tapline(['migrate'], env);
       expect(first.code).toBe(0);
       expect(first.stdout).toMatch(
-        /^Applied migrations 1, 2, 3; schema at version 3 \(embedded store .*, database cli_db\)\.\n$/,
+        new RegExp(
+          `^Applied migrations ${versions.join(', ')}; schema at version ${latest} \\(embedded store .*, database cli_db\\)\\.\n$`,
+        ),
       );
       const second = await tapline(['migrate'], env);
       expect(second.code).toBe(0);
-      expect(second.stdout).toMatch(/^Schema already at version 3 .*nothing to do\.\n$/);
+      expect(second.stdout).toMatch(new RegExp(`^Schema already at version ${latest} .*nothing to do\\.\n$`));
       const query = await tapline(
         ['query', 'SELECT max(version) AS v FROM schema_migrations', '--format', 'csv'],
         env,
       );
-      expect(query.stdout).toBe('"v"\n3\n');
+      expect(query.stdout).toBe(`"v"\n${latest}\n`);
+      // A changed retention reaches the existing tables, once.
+      const shorter = await tapline(['migrate'], { ...env, CLICKHOUSE_RETENTION_YEARS: '3' });
+      expect(shorter.code).toBe(0);
+      expect(shorter.stdout).toMatch(
+        /nothing to do\.\nRetention set to 3 years \(TTL\) on adjustments \(was 5\), /,
+      );
+      const again = await tapline(['migrate'], { ...env, CLICKHOUSE_RETENTION_YEARS: '3' });
+      expect(again.stdout).not.toContain('Retention');
     } finally {
       rmSync(own, { recursive: true, force: true });
     }
