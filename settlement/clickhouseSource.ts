@@ -1,24 +1,29 @@
 /**
  * Settlement from the ClickHouse store. Gross is summed in SQL per line and terms version (no tap is
- * pulled into Node); only the adjustments of taps adjusted in this period come over, with the facts of
- * their tap, since what is still open on a tap depends on its whole adjustment history. Both feed the
- * same PeriodLedger as the file source, so both give the same statement.
+ * pulled into Node); only the adjustments of the taps this period settles an adjustment of come over,
+ * with the facts of their tap, since what is still open on a tap depends on its whole adjustment
+ * history. Both feed the same PeriodLedger as the file source, so both give the same statement.
+ *
+ * A period settles the adjustments dated in it and, when it is the first open period after closed
+ * ones, those dated in a closed period that no closed period settled (they reached the store after
+ * it closed). History replays as it was decided: each closed period's settled adjustments in its own
+ * order, period after period, then this period's in event-time order, so a late refund never undoes
+ * what a closed period applied.
  */
-import { createHash } from 'node:crypto';
 import { TaplineError } from '../pipeline/errors.ts';
-import type { AnalystStore } from '../sinks/clickhouse/store.ts';
 import type { AdjustmentKind, Carrier, TapStatus } from '../schemas/types.ts';
 import type { Contracts } from './contracts.ts';
-import { compareAdjustmentOrder, PeriodLedger } from './ledger.ts';
-import type { SettlementCounts, SettlementReject, SettlementRun } from './offline.ts';
-import { previousPeriod, type SettlementPeriod } from './period.ts';
-import { buildStatement, lineColumns, payoutColumns, type OpeningBalance } from './statement.ts';
-import { jsonAmount, statementToJson } from './statementFormat.ts';
-import type { PartyType } from './contracts.ts';
+import { compareAdjustmentOrder, PeriodLedger, type AdjustmentFacts, type TapFacts } from './ledger.ts';
+import type { SettledAdjustment, SettlementCounts, SettlementReject, SettlementRun } from './offline.ts';
+import { periodOf, type SettlementPeriod } from './period.ts';
+import { buildStatement, type OpeningBalance } from './statement.ts';
+import { settlementHistory, type SettlementHistory, type SettlementStore } from './storedRuns.ts';
 
-export type SettlementStore = Pick<AnalystStore, 'query' | 'command' | 'insert' | 'database' | 'location'>;
+export type { SettlementStore } from './storedRuns.ts';
+export { assertPeriodOpen, storedOpening, writeRun } from './storedRuns.ts';
 
 const msAt = (param: string) => `fromUnixTimestamp64Milli({${param}:Int64}, 'UTC')`;
+const msLiteral = (ms: number) => `fromUnixTimestamp64Milli(toInt64(${ms}), 'UTC')`;
 
 /** The terms version of a tap in SQL: the latest effective_from not after its instant, −1 for none. */
 function termsVersionSql(contracts: Contracts, column: string): string {
@@ -52,6 +57,9 @@ interface AdjustmentRow {
   platform_id: string;
   creator_id: string | null;
   carrier: Carrier;
+  /** The closed period that settled it, '' when none did. */
+  settled_in: string;
+  outcome: '' | SettledAdjustment['outcome'];
 }
 
 export async function settleFromStore(
@@ -67,6 +75,7 @@ export async function settleFromStore(
     adjustmentsApplied: 0,
     adjustmentsEarlier: 0,
     adjustmentsLater: 0,
+    adjustmentsLate: 0,
     duplicates: 0,
     rejected: 0,
     rejectedEarlier: 0,
@@ -98,47 +107,67 @@ export async function settleFromStore(
     ledger.addGross(g, g.terms_version, BigInt(g.gross));
   }
 
-  // Adjustments of this period's adjusted taps, with everything before them on the same taps.
-  const touched = `SELECT tap_id FROM adjustments_unique WHERE occurred_at >= ${msAt('start')} AND occurred_at < ${msAt('end')}`;
+  const history = await settlementHistory(store, period);
+  const late = lateRanges(history, period);
+  const lateSql = late.map(
+    (r) => `(occurred_at >= ${msLiteral(r.startMs)} AND occurred_at < ${msLiteral(r.endMs)})`,
+  );
+  const settledByClosed = `SELECT adjustment_id FROM settled_adjustments WHERE closed = 1`;
+  // Taps this period settles an adjustment of: dated in it, or late for a closed period.
+  const touched = `SELECT tap_id FROM adjustments_unique
+     WHERE occurred_at < ${msAt('end')} AND (occurred_at >= ${msAt('start')} ${lateSql.map((c) => `OR ${c}`).join(' ')})
+       AND adjustment_id NOT IN (${settledByClosed})`;
   const adjustments = await store.query<AdjustmentRow>(
     `SELECT a.adjustment_id AS adjustment_id, toUnixTimestamp64Milli(a.occurred_at) AS at_ms, a.tap_id AS tap_id,
             a.kind AS kind, a.amount AS amount, t.tap_id AS found, t.status AS status, t.amount AS tap_amount,
             toUnixTimestamp64Milli(t.occurred_at) AS tap_ms, t.currency AS currency, t.platform_id AS platform_id,
-            t.creator_id AS creator_id, t.carrier AS carrier
+            t.creator_id AS creator_id, t.carrier AS carrier, s.period AS settled_in, s.outcome AS outcome
      FROM (SELECT adjustment_id, occurred_at, tap_id, kind, amount FROM adjustments_unique
            WHERE occurred_at < ${msAt('end')} AND tap_id IN (${touched})) AS a
      LEFT JOIN (SELECT tap_id, status, amount, occurred_at, currency, platform_id, creator_id, carrier
                 FROM taps_unique WHERE tap_id IN (${touched})) AS t ON t.tap_id = a.tap_id
-`,
+     LEFT JOIN (SELECT adjustment_id, toString(period) AS period, toString(outcome) AS outcome
+                FROM settled_adjustments WHERE closed = 1 AND tap_id IN (${touched})) AS s
+       ON s.adjustment_id = a.adjustment_id
+     SETTINGS join_use_nulls = 0`,
     params,
   );
-  // Sorted here, by the file source's own comparator: SQL string order is bytes, JS's is code units.
-  const ordered = adjustments.map((a) => ({ ...a, occurred_at: a.at_ms })).sort(compareAdjustmentOrder);
+
+  const datedPeriod = memoPeriodId();
+  const isLate = (ms: number) => ms < period.startMs && late.some((r) => ms >= r.startMs && ms < r.endMs);
+  const ordered = adjustments
+    .map((a) => {
+      // The period that settles it: a closed one that did, this one, or (history) the one it is dated in.
+      const here = a.settled_in === '' && (a.at_ms >= period.startMs || isLate(a.at_ms));
+      const settledBy = a.settled_in !== '' ? a.settled_in : here ? period.id : datedPeriod(a.at_ms);
+      return { ...a, occurred_at: a.at_ms, here, settledBy };
+    })
+    .sort((x, y) => compareIds(x.settledBy, y.settledBy) || compareAdjustmentOrder(x, y));
   const rejects: SettlementReject[] = [];
+  const settled: SettledAdjustment[] = [];
   for (const a of ordered) {
-    const tap =
-      a.found === ''
-        ? undefined
-        : {
-            tap_id: a.tap_id,
-            occurred_at: a.tap_ms,
-            status: a.status,
-            amount: a.tap_amount,
-            currency: a.currency,
-            platform_id: a.platform_id,
-            creator_id: a.creator_id,
-            carrier: a.carrier,
-          };
-    const outcome = ledger.applyAdjustment(
-      {
+    if (a.outcome === 'rejected') {
+      // Rejected by the closed period that settled it: it never moved anything.
+      counts.rejectedEarlier += 1;
+      continue;
+    }
+    const facts: AdjustmentFacts = {
+      adjustment_id: a.adjustment_id,
+      occurred_at: a.at_ms,
+      tap_id: a.tap_id,
+      kind: a.kind,
+      amount: a.amount,
+    };
+    const outcome = ledger.applyAdjustment(facts, tapOf(a), a.here);
+    if (a.here) {
+      settled.push({
         adjustment_id: a.adjustment_id,
-        occurred_at: a.at_ms,
         tap_id: a.tap_id,
-        kind: a.kind,
-        amount: a.amount,
-      },
-      tap,
-    );
+        occurred_at: a.at_ms,
+        outcome: outcome.applied ? 'applied' : 'rejected',
+      });
+      if (a.at_ms < period.startMs) counts.adjustmentsLate += 1;
+    }
     if (outcome.applied) {
       if (outcome.inPeriod) counts.adjustmentsApplied += 1;
       else counts.adjustmentsEarlier += 1;
@@ -151,110 +180,48 @@ export async function settleFromStore(
   counts.records = counts.taps + adjustments.length;
   counts.rejected = rejects.length;
   const generatedFrom = `clickhouse ${store.location} database ${store.database}`;
-  return { statement: buildStatement(ledger, options.opening, generatedFrom), rejects, counts };
-}
-
-interface RunState {
-  rows: number;
-  closed: number;
-}
-
-async function runState(store: SettlementStore, period: string): Promise<RunState> {
-  const [row] = await store.query<RunState>(
-    `SELECT count() AS rows, max(closed) AS closed FROM (
-       SELECT closed FROM settlement_lines WHERE period = {p:String}
-       UNION ALL SELECT closed FROM payouts WHERE period = {p:String})`,
-    { p: period },
-  );
-  return row ?? { rows: 0, closed: 0 };
-}
-
-/** The previous period's carried-forward balances, as stored by its run. */
-export async function storedOpening(
-  store: SettlementStore,
-  period: SettlementPeriod,
-): Promise<OpeningBalance[]> {
-  const rows = await store.query<{
-    party_type: PartyType;
-    party_id: string;
-    currency: string;
-    carried_text: string;
-  }>(
-    `SELECT party_type, party_id, currency, toString(carried_forward) AS carried_text
-     FROM payouts WHERE period = {p:String} AND carried_forward != 0
-     ORDER BY party_type, party_id, currency`,
-    { p: previousPeriod(period).id },
-  );
-  return rows.map((r) => ({
-    party_type: r.party_type,
-    party_id: r.party_id,
-    currency: r.currency,
-    carried_forward: BigInt(r.carried_text),
-  }));
-}
-
-/** Refuses to touch a closed period (PERIOD_CLOSED) before anything is computed. */
-export async function assertPeriodOpen(store: SettlementStore, period: SettlementPeriod): Promise<void> {
-  if ((await runState(store, period.id)).closed) {
-    throw new TaplineError(
-      'PERIOD_CLOSED',
-      `period ${period.id} is closed and immutable; later adjustments of its taps settle in the next open period.`,
-    );
-  }
+  settled.sort((x, y) => compareIds(x.adjustment_id, y.adjustment_id));
+  return { statement: buildStatement(ledger, options.opening, generatedFrom), rejects, counts, settled };
 }
 
 /**
- * Stores a run: replaces the open period's previous run (its partition) with this one; with `close`,
- * marks it immutable, which needs the month before to be closed first (when it was settled at all).
+ * Closed periods whose late adjustments this period settles: those that recorded what they settled
+ * (closed before migration 4, a period's record is its dates: everything dated in it counts as settled).
  */
-export async function writeRun(
-  store: SettlementStore,
-  run: SettlementRun,
-  period: SettlementPeriod,
-  close: boolean,
-): Promise<string> {
-  await assertPeriodOpen(store, period);
-  if (close) {
-    const previous = previousPeriod(period).id;
-    const prev = await runState(store, previous);
-    if (prev.rows > 0 && !prev.closed) {
-      throw new TaplineError(
-        'PERIOD_ORDER',
-        `close ${previous} first: a period is closed only after the one before it.`,
-      );
+function lateRanges(history: SettlementHistory, period: SettlementPeriod): SettlementPeriod[] {
+  if (!history.takesLate) return [];
+  return history.closed.filter((c) => c.recorded && c.period.endMs <= period.startMs).map((c) => c.period);
+}
+
+function tapOf(a: AdjustmentRow): TapFacts | undefined {
+  if (a.found === '') return undefined;
+  return {
+    tap_id: a.tap_id,
+    occurred_at: a.tap_ms,
+    status: a.status,
+    amount: a.tap_amount,
+    currency: a.currency,
+    platform_id: a.platform_id,
+    creator_id: a.creator_id,
+    carrier: a.carrier,
+  };
+}
+
+/** periodOf by the hour: Asia/Seoul has whole-hour offsets, and history holds many adjustments per hour. */
+function memoPeriodId(): (ms: number) => string {
+  const byHour = new Map<number, string>();
+  return (ms) => {
+    const hour = Math.floor(ms / 3_600_000);
+    let id = byHour.get(hour);
+    if (id === undefined) {
+      id = periodOf(ms).id;
+      byHour.set(hour, id);
     }
-  }
-  const runId = createHash('sha256').update(statementToJson(run.statement)).digest('hex').slice(0, 16);
-  const closed = close ? 1 : 0;
-  // Periods are validated YYYY-MM, and partitions are per period: dropping one replaces the run whole.
-  for (const table of ['settlement_lines', 'payouts']) {
-    await store.command(`ALTER TABLE ${table} DROP PARTITION '${period.id}'`);
-  }
-  const s = run.statement;
-  await store.insert(
-    'settlement_lines',
-    s.lines.map((l) => ({
-      period: s.period,
-      run_id: runId,
-      closed,
-      currency: l.currency,
-      platform_id: l.platform_id,
-      creator_id: l.creator_id,
-      carrier: l.carrier,
-      ...Object.fromEntries(lineColumns.map((c) => [c, jsonAmount(l[c])])),
-    })),
-  );
-  await store.insert(
-    'payouts',
-    s.payouts.map((p) => ({
-      period: s.period,
-      run_id: runId,
-      closed,
-      party_type: p.party_type,
-      party_id: p.party_id,
-      currency: p.currency,
-      ...Object.fromEntries(payoutColumns.map((c) => [c, jsonAmount(p[c])])),
-    })),
-  );
-  return runId;
+    return id;
+  };
+}
+
+/** Code-unit order, as compareAdjustmentOrder's ties. */
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

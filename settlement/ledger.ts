@@ -97,9 +97,16 @@ export class PeriodLedger {
   /**
    * Applies one adjustment, given its tap (undefined when unknown). Callers pass adjustments in the order
    * of compareAdjustmentOrder (event time, then adjustment_id), and only those not after the period.
+   * `settlesHere` says whether it moves money in this period (by default: when it is dated in it) or
+   * only sets what is still open on its tap; an adjustment dated in a closed period that settled without
+   * it settles here as a new entry.
    */
-  applyAdjustment(adj: AdjustmentFacts, tap: TapFacts | undefined): AdjustmentOutcome {
-    const inPeriod = containsInstant(this.period, adj.occurred_at);
+  applyAdjustment(
+    adj: AdjustmentFacts,
+    tap: TapFacts | undefined,
+    settlesHere = containsInstant(this.period, adj.occurred_at),
+  ): AdjustmentOutcome {
+    const inPeriod = settlesHere;
     const reject = (reason: string, code: 'TAP_UNKNOWN' | 'ADJUSTMENT_REJECTED' = 'ADJUSTMENT_REJECTED') => ({
       applied: false as const,
       inPeriod,

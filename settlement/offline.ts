@@ -33,6 +33,11 @@ export interface SettlementCounts {
   adjustmentsEarlier: number;
   /** Adjustments after the period: left for a later run. */
   adjustmentsLater: number;
+  /**
+   * Of the adjustments settled here (applied or rejected), those dated in an earlier, closed period
+   * that no closed period settled: they reached the store after it closed (ClickHouse runs only).
+   */
+  adjustmentsLate: number;
   /** Records repeated with the same content: ignored. */
   duplicates: number;
   /** Rejected lines reported (unreadable, conflicting, or adjustments of this period that cannot apply). */
@@ -41,10 +46,20 @@ export interface SettlementCounts {
   rejectedEarlier: number;
 }
 
+/** An adjustment a run settled: what a closed period keeps so that later runs never settle it again. */
+export interface SettledAdjustment {
+  adjustment_id: string;
+  tap_id: string;
+  occurred_at: number;
+  outcome: 'applied' | 'rejected';
+}
+
 export interface SettlementRun {
   statement: Statement;
   rejects: SettlementReject[];
   counts: SettlementCounts;
+  /** From ClickHouse: every adjustment this run settled, stored with the run. */
+  settled?: SettledAdjustment[];
 }
 
 export interface SettleOptions {
@@ -72,6 +87,7 @@ export async function settleRecords(
     adjustmentsApplied: 0,
     adjustmentsEarlier: 0,
     adjustmentsLater: 0,
+    adjustmentsLate: 0,
     duplicates: 0,
     rejected: 0,
     rejectedEarlier: 0,

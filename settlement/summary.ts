@@ -11,6 +11,14 @@ export function formatSummary(run: SettlementRun): string {
       'adjustments applied',
       `${counts.adjustmentsApplied} (earlier months: ${counts.adjustmentsEarlier}, later: ${counts.adjustmentsLater} left)`,
     ],
+    ...(counts.adjustmentsLate > 0
+      ? [
+          ['late adjustments', `${counts.adjustmentsLate} dated in closed months, settled here`] as [
+            string,
+            string,
+          ],
+        ]
+      : []),
     ['duplicates ignored', String(counts.duplicates)],
     ['rejects', String(counts.rejected)],
     ['lines', String(s.lines.length)],

@@ -19,7 +19,7 @@ import {
 } from '../../settlement/clickhouseSource.ts';
 import { parseContracts, type Contracts } from '../../settlement/contracts.ts';
 import { settleRecords, type SourceItem } from '../../settlement/offline.ts';
-import { parsePeriod } from '../../settlement/period.ts';
+import { parsePeriod, type SettlementPeriod } from '../../settlement/period.ts';
 import { chdbPathForFile, migratedStore } from '../sinks/clickhouse/helpers.ts';
 import { adj, baseTerms, contractsOf, tap } from './builders.ts';
 
@@ -35,8 +35,15 @@ const exampleItems: SourceItem[] = readFileSync(new URL('events.jsonl', example)
   });
 const exampleContracts = parseContracts(JSON.parse(readFileSync(new URL('contracts.json', example), 'utf8')));
 
-/** Writes a history the way the sink does (its own row functions), taps first as the pipeline applies them. */
-async function load(store: AnalystStore, items: readonly SourceItem[]): Promise<void> {
+/**
+ * Writes a history the way the sink does (its own row functions), taps first as the pipeline applies
+ * them; `earlier` holds taps stored before, whose context later adjustments carry.
+ */
+async function load(
+  store: AnalystStore,
+  items: readonly SourceItem[],
+  earlier: readonly SourceItem[] = [],
+): Promise<void> {
   const records = items.flatMap((i) => ('record' in i ? [i.record] : []));
   const taps = new Map<string, Extract<InputRecord, { type: 'tap' }>>();
   for (const r of records) if (r.type === 'tap') taps.set(r.tap_id, r);
@@ -46,6 +53,7 @@ async function load(store: AnalystStore, items: readonly SourceItem[]): Promise<
       tapRow({ ...t, msisdn_hash: 'h', msisdn_key_version: 1 }),
     ),
   );
+  for (const i of earlier) if ('record' in i && i.record.type === 'tap') taps.set(i.record.tap_id, i.record);
   await store.insert(
     'adjustments',
     records.flatMap((r) => {
@@ -175,6 +183,145 @@ describe('settlement from ClickHouse', () => {
         `SELECT sum(carried_in) AS carried_in FROM payouts WHERE period = '2026-12' AND closed = 1`,
       );
       expect(decPayouts!.carried_in).toBe(1256 + 2392);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a closed period stays as settled: its late adjustments settle once in the next open period, under the tap terms', async () => {
+    const contracts = contractsOf({
+      terms: [
+        { ...baseTerms, effective_from: '2026-01-01' },
+        {
+          effective_from: '2026-11-01',
+          carrier_fee: { SKT: '0.04', KT: '0.04', LGU: '0.04', MVNO: '0.05' },
+          pg_fee: '0.025',
+          platform_share: { default: '0.40' },
+        },
+      ],
+    });
+    const [oct, nov, dec] = ['2026-10', '2026-11', '2026-12'].map(parsePeriod) as [
+      SettlementPeriod,
+      SettlementPeriod,
+      SettlementPeriod,
+    ];
+    const t1 = tap({ id: 't1', at: '2026-10-10T03:00:00Z', amount: 10_000, platform: 'p' });
+    const t2 = tap({ id: 't2', at: '2026-11-05T03:00:00Z', amount: 2_000, platform: 'p' });
+    const store = await migratedStore(path);
+    const settleAndStore = async (p: SettlementPeriod, close: boolean) => {
+      const opening = await storedOpening(store, p);
+      const run = await settleFromStore(store, { period: p, contracts, opening });
+      await writeRun(store, run, p, close);
+      return run;
+    };
+    const settledIn = (p: string) =>
+      store.query<{ adjustment_id: string; outcome: string }>(
+        `SELECT adjustment_id, outcome FROM settled_adjustments WHERE period = {p:String} ORDER BY adjustment_id`,
+        { p },
+      );
+    try {
+      await load(store, [t1, adj('r0', 't1', 'REFUND', 9_500, '2026-10-15T03:00:00Z')]);
+      const octRun = await settleAndStore(oct, true);
+      // 500 under October terms: 5 % 25, 3 % 15, 30 % of 92 % 138, the rest 322.
+      expect(octRun.statement.lines[0]).toMatchObject({ gross: 10_000n, reversals: 9_500n, net: 500n });
+      expect(await settledIn('2026-10')).toEqual([{ adjustment_id: 'r0', outcome: 'applied' }]);
+
+      // After October closed: two refunds dated inside it arrive, with November's first tap.
+      await load(
+        store,
+        [
+          t2,
+          adj('r1', 't1', 'REFUND', 400, '2026-10-12T03:00:00Z'),
+          adj('r2', 't1', 'REFUND', 200, '2026-10-13T03:00:00Z'),
+        ],
+        [t1],
+      );
+      const novRun = await settleAndStore(nov, false);
+      // r0 stands as October applied it (9 500), so 500 is open: r1 (400) applies, r2 (200) exceeds the 100
+      // left. Replaying by event time alone would have applied r1 and r2 and refused r0, rewriting October.
+      // Line: October terms on −400: −(20, 12, 110.4, 257.6) → −20, −12, −110, −258 (the unit to .6);
+      // November terms on 2 000: 4 % 80, 2.5 % 50, 40 % of 93.5 % 748, the rest 1 122. Summed:
+      expect(novRun.statement.lines).toHaveLength(1);
+      expect(novRun.statement.lines[0]).toMatchObject({
+        gross: 2_000n,
+        reversals: 400n,
+        net: 1_600n,
+        carrier_fee: 60n,
+        pg_fee: 38n,
+        platform_share: 638n,
+        creator_share: 864n,
+      });
+      expect(novRun.rejects.map((r) => [r.id, r.reason])).toEqual([
+        ['r2', expect.stringContaining('exceeds the 100 still open on tap t1')],
+      ]);
+      expect(novRun.counts).toMatchObject({ adjustmentsApplied: 1, adjustmentsLate: 2, rejected: 1 });
+
+      // December, while November's run is open: November takes the late ones, December must not.
+      const decEarly = await settleFromStore(store, { period: dec, contracts, opening: [] });
+      expect(decEarly.statement.lines).toEqual([]);
+      expect(decEarly.counts.adjustmentsLate).toBe(0);
+
+      // Rerunning the open November replaces its run: r1 and r2 are listed once, the lines once.
+      const again = await settleAndStore(nov, false);
+      expect(again.statement).toEqual(novRun.statement);
+      expect(await settledIn('2026-11')).toEqual([
+        { adjustment_id: 'r1', outcome: 'applied' },
+        { adjustment_id: 'r2', outcome: 'rejected' },
+      ]);
+      const [novRows] = await store.query<{ n: number }>(
+        `SELECT count() AS n FROM settlement_lines WHERE period = '2026-11'`,
+      );
+      expect(novRows!.n).toBe(1);
+
+      // Close November; then a refund dated in it arrives. December settles it alone, under November
+      // terms: −50 → −(2, 1.25, 18.7, 28.05) → −2, −1, −19, −28 (the unit to .7, the platform).
+      await settleAndStore(nov, true);
+      await load(store, [adj('r3', 't2', 'REFUND', 50, '2026-11-20T03:00:00Z')], [t2]);
+      const decRun = await settleAndStore(dec, false);
+      expect(decRun.statement.lines).toEqual([
+        expect.objectContaining({
+          gross: 0n,
+          reversals: 50n,
+          net: -50n,
+          carrier_fee: -2n,
+          pg_fee: -1n,
+          platform_share: -19n,
+          creator_share: -28n,
+        }),
+      ]);
+      expect(decRun.rejects).toEqual([]);
+      expect(decRun.counts).toMatchObject({ adjustmentsApplied: 1, adjustmentsLate: 1 });
+      await settleAndStore(dec, false);
+      expect(await settledIn('2026-12')).toEqual([{ adjustment_id: 'r3', outcome: 'applied' }]);
+      // The closed months are untouched.
+      expect(await settledIn('2026-10')).toEqual([{ adjustment_id: 'r0', outcome: 'applied' }]);
+      const [octLine] = await store.query<{ reversals: number; closed: number }>(
+        `SELECT reversals, closed FROM settlement_lines WHERE period = '2026-10'`,
+      );
+      expect(octLine).toEqual({ reversals: 9_500, closed: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('an empty closed period is still closed, and its late adjustments settle in the next one', async () => {
+    const store = await migratedStore(path);
+    try {
+      const t = tap({ id: 't', at: '2026-09-10T03:00:00Z', amount: 1_000, platform: 'p' });
+      await load(store, [t]);
+      const contracts = contractsOf();
+      for (const id of ['2026-09', '2026-10']) {
+        const p = parsePeriod(id);
+        await writeRun(store, await settleFromStore(store, { period: p, contracts, opening: [] }), p, true);
+      }
+      const oct = parsePeriod('2026-10');
+      await expect(assertPeriodOpen(store, oct)).rejects.toMatchObject({ code: 'PERIOD_CLOSED' });
+      await load(store, [adj('late', 't', 'CHARGEBACK', 100, '2026-10-20T03:00:00Z')], [t]);
+      const nov = await settleFromStore(store, { period: parsePeriod('2026-11'), contracts, opening: [] });
+      // September terms (the only ones) on −100: −(5, 3, 27.6, 64.4) → −5, −3, −28, −64 (the unit to .6).
+      expect(nov.statement.lines).toEqual([
+        expect.objectContaining({ reversals: 100n, carrier_fee: -5n, pg_fee: -3n, platform_share: -28n }),
+      ]);
     } finally {
       await store.close();
     }
