@@ -61,6 +61,8 @@ export async function run(
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
+      // An insert that failed for good ends the run: stop() rethrows it, so the exit says why.
+      void sink.failed.then(onSignal);
     });
     await sink.stop();
     return 0;

@@ -64,11 +64,17 @@ export interface SinkStats {
 }
 
 export interface RunningSink {
-  /** Flushes what is buffered, commits, leaves the group. */
+  /** Flushes what is buffered, commits, leaves the group; rejects with the insert failure, if any. */
   stop(): Promise<void>;
   stats(): SinkStats;
   /** Resolves once the consumer has joined its group. */
   started: Promise<void>;
+  /**
+   * Resolves (never rejects) with the error of an insert that failed for good (a permanent error such
+   * as CLICKHOUSE_QUERY or CLICKHOUSE_AUTH, or a retry cut short by stop()). From then on the sink
+   * writes and commits nothing: its uncommitted records are read again by the next run. Stop it.
+   */
+  failed: Promise<Error>;
 }
 
 const tableOf: Record<SinkKind, TableName> = {
@@ -123,6 +129,12 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
   /** Flushes queued or running; the timer adds none while one waits, so the queue stays short. */
   let queuedFlushes = 0;
   let stopping = false;
+  /** Set when an insert failed for good: committing anything later would skip the rows it lost. */
+  let failure: Error | undefined;
+  let markFailed: (e: Error) => void = () => {};
+  const failed = new Promise<Error>((resolve) => {
+    markFailed = resolve;
+  });
   const held = () => buffer.rows + inFlightRows;
 
   const consumer: Consumer = options.kafka.consumer({
@@ -137,15 +149,27 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
 
   async function writePlan(plan: FlushPlan): Promise<void> {
     for (const batch of plan.batches) {
-      await withRetry(() => store.insert(batch.table, batch.rows, { dedupToken: batch.token }), {
-        logger: log,
-        what: `insert into ${batch.table}`,
-        onWait: () => {
-          stats.retries += 1;
-          return heartbeat();
-        },
-        signal: stopSignal.signal,
-      });
+      try {
+        await withRetry(() => store.insert(batch.table, batch.rows, { dedupToken: batch.token }), {
+          logger: log,
+          what: `insert into ${batch.table}`,
+          onWait: () => {
+            stats.retries += 1;
+            return heartbeat();
+          },
+          signal: stopSignal.signal,
+        });
+      } catch (e) {
+        failure = e as Error;
+        const code = (e as { code?: unknown }).code;
+        log.error(
+          { err: { code, message: failure.message }, table: batch.table },
+          'insert failed for good: the sink stops writing and committing (uncommitted records are read again on restart)',
+        );
+        consumer.pause(Object.values(topics).map((topic) => ({ topic })));
+        markFailed(failure);
+        throw failure;
+      }
       stats.inserts += 1;
       stats.rowsWritten += batch.rows.length;
     }
@@ -158,6 +182,7 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
   function flush(): Promise<void> {
     queuedFlushes += 1;
     const run = flushing.then(async () => {
+      if (failure) throw failure;
       if (!buffer.hasPositions) return;
       const plan = buffer.take();
       inFlightRows = plan.rows;
@@ -175,10 +200,19 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
     return run;
   }
 
+  /** A flush from the batch handler: after a failure for good it returns (the sink is paused). */
+  async function flushFromBatch(): Promise<void> {
+    try {
+      await flush();
+    } catch (e) {
+      if (e !== failure) throw e;
+    }
+  }
+
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     heartbeat = payload.heartbeat;
-    if (stopping) return; // left uncommitted: read again after the restart
+    if (stopping || failure) return; // left uncommitted: read again after the restart
     const kind = kindOf.get(batch.topic);
     if (!kind) return;
     const now = Date.now();
@@ -205,10 +239,11 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
       buffer.add(row === null ? null : tableOf[kind], row, batch.topic, batch.partition, message.offset, now);
       stats.maxPendingRows = Math.max(stats.maxPendingRows, held());
       // Waits for the insert in flight too: consumption stops here while ClickHouse is away.
-      if (held() >= maxBuffered) await flush();
+      if (held() >= maxBuffered) await flushFromBatch();
+      if (failure) return;
     }
     if (buffer.rows >= batchRows || (buffer.firstAt !== undefined && now - buffer.firstAt >= flushMs))
-      await flush();
+      await flushFromBatch();
     await payload.heartbeat();
   }
 
@@ -226,14 +261,15 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
   const timer = setInterval(
     () => {
       const due = buffer.firstAt !== undefined && Date.now() - buffer.firstAt >= flushMs;
-      if (due && queuedFlushes === 0 && !stopping)
-        flush().catch((e: unknown) => log.error({ err: (e as Error).message }, 'timed flush failed'));
+      // A failure is logged where it happens (writePlan) and reported through `failed`.
+      if (due && queuedFlushes === 0 && !stopping && !failure) flush().catch(() => {});
     },
     Math.max(50, Math.floor(flushMs / 4)),
   );
 
   return {
     started,
+    failed,
     stats: () => ({ ...stats, pendingRows: held() }),
     async stop() {
       if (stopping) return;

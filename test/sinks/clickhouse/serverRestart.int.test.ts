@@ -3,7 +3,8 @@
  * and data dir; the shared one on 8123 is never touched) is killed while the sink runs and records keep
  * arriving, then started again on the same data. The sink must retry with backoff, hold no more than
  * maxBufferedRows while it waits (consumption pauses: the rest stays on Kafka), commit no offset until
- * ClickHouse acknowledged, and end with every row exactly once.
+ * ClickHouse acknowledged, and end with every row exactly once. A permanent error (a table gone) stops
+ * the sink's writes and commits instead of skipping rows, and the next run lands them.
  *
  * 18.16 has no insert dedup token and the tables are plain MergeTree, so a duplicate would show in
  * count(); the crash is injected between inserts (the previous rows acknowledged), which is the case
@@ -57,44 +58,51 @@ async function positions(groupId: string, topics: string[]): Promise<{ committed
   return { committed, end };
 }
 
+function uniqueTopics(name: string): Record<SinkKind, string> {
+  const id = randomUUID().slice(0, 8);
+  return {
+    tapEnriched: `t-${name}-taps-${id}`,
+    adjustment: `t-${name}-adj-${id}`,
+    decision: `t-${name}-dec-${id}`,
+    alert: `t-${name}-alerts-${id}`,
+  };
+}
+
+/** Publishes taps `tap-<from>`... and their ALLOW decisions, in chunks of 1,000. */
+async function publish(topics: Record<SinkKind, string>, from: number, n: number): Promise<void> {
+  const taps = Array.from({ length: n }, (_, i) => tap(`tap-${from + i}`, (from + i) % 600));
+  for (let i = 0; i < taps.length; i += 1000) {
+    const chunk = taps.slice(i, i + 1000);
+    await producer.send({
+      topic: topics.tapEnriched,
+      messages: chunk.map((t) => ({ key: t.tap_id, value: JSON.stringify(t) })),
+    });
+    await producer.send({
+      topic: topics.decision,
+      messages: chunk.map((t) => ({ key: t.tap_id, value: JSON.stringify(decision(t, 'ALLOW')) })),
+    });
+  }
+}
+
+function openStore(database: string) {
+  return openServerStore({
+    url: server.url,
+    user: 'default',
+    password: '',
+    database,
+    createDatabase: false,
+    requestTimeoutMs: 5_000,
+  });
+}
+
 describe('tapline sink against a ClickHouse server that crashes and restarts', () => {
   it('retries, holds at most maxBufferedRows, commits only acknowledged rows, and lands each row once', async () => {
     const database = 'tl_restart';
     await createPlainEventTables(server, database);
-    const id = randomUUID().slice(0, 8);
-    const topics: Record<SinkKind, string> = {
-      tapEnriched: `t-restart-taps-${id}`,
-      adjustment: `t-restart-adj-${id}`,
-      decision: `t-restart-dec-${id}`,
-      alert: `t-restart-alerts-${id}`,
-    };
+    const topics = uniqueTopics('restart');
     await ensureTopics(kafka, Object.values(topics), 2);
-    const groupId = `g-restart-${id}`;
-    let next = 0;
-    async function publish(n: number): Promise<void> {
-      const taps = Array.from({ length: n }, (_, i) => tap(`tap-${next + i}`, (next + i) % 600));
-      next += n;
-      for (let i = 0; i < taps.length; i += 1000) {
-        const chunk = taps.slice(i, i + 1000);
-        await producer.send({
-          topic: topics.tapEnriched,
-          messages: chunk.map((t) => ({ key: t.tap_id, value: JSON.stringify(t) })),
-        });
-        await producer.send({
-          topic: topics.decision,
-          messages: chunk.map((t) => ({ key: t.tap_id, value: JSON.stringify(decision(t, 'ALLOW')) })),
-        });
-      }
-    }
-
-    const store = await openServerStore({
-      url: server.url,
-      user: 'default',
-      password: '',
-      database,
-      createDatabase: false,
-      requestTimeoutMs: 5_000,
-    });
+    const groupId = `g-${topics.tapEnriched}`;
+    const store = await openStore(database);
     const maxBufferedRows = 1_000;
     const sink = await startSink({
       config,
@@ -111,14 +119,14 @@ describe('tapline sink against a ClickHouse server that crashes and restarts', (
     const watched = [topics.tapEnriched, topics.decision];
     try {
       // Before the crash: 1,500 taps and their decisions written and committed.
-      await publish(1_500);
+      await publish(topics, 0, 1_500);
       await until('the first 3,000 rows', () => sink.stats().rowsWritten === 3_000);
       await until('the first commit', async () => (await positions(groupId, watched)).committed === 3_000);
       expect(store.dedupTokens).toBe(false); // 18.16: the token setting does not exist there
 
       await server.stop('SIGKILL');
       // While it is down: six times the bound arrives on Kafka.
-      await publish(3_000);
+      await publish(topics, 1_500, 3_000);
       await until('the sink to retry a few times', () => sink.stats().retries >= 4, 30_000);
       await sleep(2_000);
       const down = sink.stats();
@@ -147,4 +155,65 @@ describe('tapline sink against a ClickHouse server that crashes and restarts', (
       await store.close();
     }
   }, 180_000);
+
+  it('stops writing and committing at a permanent error, and a run after the fix lands every row', async () => {
+    const database = 'tl_permanent';
+    await createPlainEventTables(server, database);
+    const topics = uniqueTopics('permanent');
+    await ensureTopics(kafka, Object.values(topics), 2);
+    const groupId = `g-${topics.tapEnriched}`;
+    const watched = [topics.tapEnriched, topics.decision];
+    const store = await openStore(database);
+    const options = {
+      config,
+      logger: silentLogger,
+      store,
+      kafka,
+      decode: jsonDecoder,
+      topics,
+      groupId,
+      batchRows: 250,
+      flushMs: 200,
+    };
+    try {
+      const sink = await startSink(options);
+      await publish(topics, 0, 1_000);
+      await until('the first commit', async () => (await positions(groupId, watched)).committed === 2_000);
+
+      // The decisions table goes away: its inserts fail with a permanent error, not retried.
+      await server.sql(`RENAME TABLE ${database}.decisions TO ${database}.decisions_away`);
+      await publish(topics, 1_000, 1_000);
+      const failure = await Promise.race([sink.failed, sleep(30_000).then(() => undefined)]);
+      expect(failure).toMatchObject({ code: 'CLICKHOUSE_QUERY', canRetry: false });
+      expect(failure?.message).toMatch(/^ClickHouse at http:\/\/127\.0\.0\.1:\d+ rejected the query: /);
+      // No decision past the failed insert is committed, and nothing at all after the failure.
+      expect(await positions(groupId, [topics.decision])).toEqual({ committed: 1_000, end: 2_000 });
+      const atFailure = await positions(groupId, watched);
+      await publish(topics, 2_000, 500);
+      await sleep(1_500);
+      expect(await positions(groupId, watched)).toEqual({ ...atFailure, end: 5_000 });
+      await expect(sink.stop()).rejects.toBe(failure);
+
+      // Fixed: the next run reads the uncommitted records again and lands every one.
+      await server.sql(`RENAME TABLE ${database}.decisions_away TO ${database}.decisions`);
+      const next = await startSink(options);
+      try {
+        await until(
+          'the catch-up commit',
+          async () => (await positions(groupId, watched)).committed === 5_000,
+        );
+      } finally {
+        await next.stop();
+      }
+      const counts = await server.sql(
+        `SELECT (SELECT uniqExact(tap_id) FROM ${database}.taps),
+                (SELECT count() FROM ${database}.decisions), (SELECT uniqExact(tap_id) FROM ${database}.decisions)
+         FORMAT TSV`,
+      );
+      // taps rows of the failed flush that did land are written again (18.16 has no dedup token).
+      expect(counts.trim()).toBe('2500\t2500\t2500');
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
 });
