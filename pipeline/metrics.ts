@@ -12,6 +12,7 @@ export interface WorkerMetrics {
   ruleHits: Counter<'rule'>;
   dlq: Counter<'code'>;
   batchSeconds: Histogram;
+  batchRetries: Counter<'code'>;
   decisionLatencySeconds: Histogram;
   consumerLag: Gauge<'topic' | 'partition'>;
   inflight: Gauge;
@@ -52,6 +53,12 @@ export function createWorkerMetrics(): WorkerMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
+    batchRetries: new Counter({
+      name: 'tapline_batch_retries_total',
+      help: 'Batch attempts that failed with a retriable error (Redis unavailable) and were tried again',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
     decisionLatencySeconds: new Histogram({
       name: 'tapline_produce_to_decision_seconds',
       help: 'From the tap record timestamp on Kafka to its decision being committed',
@@ -60,7 +67,9 @@ export function createWorkerMetrics(): WorkerMetrics {
     }),
     consumerLag: new Gauge({
       name: 'tapline_consumer_lag',
-      help: 'High watermark minus the next offset to process, per partition',
+      help:
+        'Records (offsets) on the partition not yet processed: end offset minus the group committed offset, ' +
+        'read from Kafka every few seconds for the partitions this worker owns, so it grows while the worker stalls',
       labelNames: ['topic', 'partition'],
       registers: [registry],
     }),

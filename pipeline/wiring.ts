@@ -35,11 +35,31 @@ function loadRules(config: Config): Rules {
     : defaultRuleSet();
 }
 
-async function connectRedis(config: Config): Promise<Redis> {
+async function connectRedis(config: Config, logger: Logger): Promise<Redis> {
+  const log = logger.child({ component: 'redis' });
+  const host = new URL(config.redis.url).host;
   const redis = new Redis(config.redis.url, {
     lazyConnect: true,
-    maxRetriesPerRequest: 20,
+    // While Redis is down, a command fails after one reconnection attempt instead of waiting in the
+    // client's queue: the worker then retries the whole batch with backoff and says so
+    // (pipeline/worker.ts). Reconnection itself never gives up.
+    maxRetriesPerRequest: 1,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
+  // One line per outage, not one per reconnection attempt (ioredis prints unhandled errors raw).
+  let down = false;
+  redis.on('error', (e: Error) => {
+    if (down) return;
+    down = true;
+    log.error(
+      { err: e, redis: host },
+      'Redis connection lost (REDIS_URL); reconnecting, batches wait and are retried meanwhile',
+    );
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    log.info({ redis: host }, 'Redis reachable again');
   });
   try {
     await redis.connect();
@@ -62,7 +82,7 @@ export async function startWorkerFromConfig(config: Config, logger: Logger): Pro
   const dataKey = config.secrets.dataKey!;
   const codec = createCodec();
   const geo = await openGeo(config.detection.geoDbPath);
-  const redis = await connectRedis(config);
+  const redis = await connectRedis(config, logger);
   const store = createRedisStore({ redis, keyPrefix: config.redis.keyPrefix });
   const detector = createDetector({
     store,

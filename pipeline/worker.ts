@@ -7,11 +7,19 @@
  *
  * What happens to each record is decided by the topology (pipeline/topology.ts); this file only moves
  * bytes between Kafka and it, commits, pauses under backpressure and shuts down cleanly.
+ *
+ * Backpressure: one batch per partition is in flight at a time, and the next fetch waits for it. When
+ * Redis is slow the batch simply takes longer; when Redis fails (a retriable error), the batch is tried
+ * again with backoff, uncommitted, while the worker keeps heartbeating so the group keeps its
+ * partitions. Nothing else is fetched meanwhile: the backlog stays in Kafka (the lag metric shows it),
+ * memory holds one batch, and the worker resumes on its own when Redis answers.
  */
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { startLagMonitor, type Assignment } from './consumerLag.ts';
+import { isTaplineError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { WorkerMetrics } from './metrics.ts';
-import type { ConsumedRecord, OutputMessage, Topology } from './topology.ts';
+import type { BatchOutput, ConsumedRecord, OutputMessage, Topology } from './topology.ts';
 
 export interface WorkerOptions {
   kafka: Kafka;
@@ -26,6 +34,10 @@ export interface WorkerOptions {
   retryTopic: string;
   /** Pause fetching while more than this many records are in flight. */
   maxInflight: number;
+  /** A batch in flight longer than this makes the worker not ready (/readyz). @default 10000 */
+  stallMs?: number;
+  /** How often consumer lag is read from Kafka. @default 5000 */
+  lagIntervalMs?: number;
 }
 
 export interface RunningWorker {
@@ -40,6 +52,23 @@ const NOT_BEFORE_HEADER = 'tapline-not-before';
 /** Records and bytes per produce request: under the broker's message.max.bytes (1 MB by default). */
 const PRODUCE_CHUNK = 1000;
 const PRODUCE_CHUNK_BYTES = 512 * 1024;
+/** Backoff between attempts of a batch that failed with a retriable error (Redis down). */
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 5_000;
+/** Heartbeats while a batch is slow or retried: under the session timeout (30 s) many times over. */
+const HEARTBEAT_MS = 3_000;
+/** Errors by which kafkajs says this member is no longer (or not yet again) in the group's generation. */
+const MEMBERSHIP_ERRORS = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+]);
+
+/** Delay before attempt `attempt + 1` of a failing batch: doubling from 100 ms, capped at 5 s. */
+export function retryDelayMs(attempt: number): number {
+  return Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(attempt, 16));
+}
 
 /** Splits messages into chunks of at most PRODUCE_CHUNK records and about PRODUCE_CHUNK_BYTES bytes. */
 export function produceChunks<T extends { key: string | null; value: Buffer }>(messages: T[]): T[][] {
@@ -59,6 +88,8 @@ export function produceChunks<T extends { key: string | null; value: Buffer }>(m
   if (current.length > 0) chunks.push(current);
   return chunks;
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function headerNumber(
   headers: EachBatchPayload['batch']['messages'][number]['headers'],
@@ -96,11 +127,18 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
   let ready = false;
   let stopping = false;
+  /** The batch in flight failed with a retriable error and waits to be tried again. */
+  let failing = false;
+  /** When the batch in flight started (epoch ms), 0 when none is. */
+  let batchSince = 0;
+  let assignment: Assignment = {};
+  const stallMs = options.stallMs ?? 10_000;
   let markStarted: () => void = () => {};
   const started = new Promise<void>((resolve) => {
     markStarted = resolve;
   });
-  consumer.on(consumer.events.GROUP_JOIN, () => {
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    assignment = event.payload.memberAssignment;
     ready = true;
     markStarted();
   });
@@ -135,6 +173,21 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         if (messages.length === 0) return;
       }
     }
+    batchSince = Date.now();
+    try {
+      await processAndCommit(payload, messages, started);
+    } finally {
+      batchSince = 0;
+      metrics.inflight.set(0);
+    }
+  }
+
+  async function processAndCommit(
+    payload: EachBatchPayload,
+    messages: EachBatchPayload['batch']['messages'],
+    started: bigint,
+  ): Promise<void> {
+    const { batch } = payload;
     metrics.inflight.set(messages.length);
     if (messages.length > options.maxInflight) {
       // A single fetch never exceeds maxBytesPerPartition; this guards a misconfiguration.
@@ -151,7 +204,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       notBefore: headerNumber(m.headers, NOT_BEFORE_HEADER),
       firstSeen: headerNumber(m.headers, 'tapline-first-seen'),
     }));
-    const output = await topology.processBatch(records);
+    const output = await decideBatch(payload, records);
     await commitBatch(batch.topic, batch.partition, records[records.length - 1]!.offset, output.messages);
     for (const m of messages) payload.resolveOffset(m.offset);
     await payload.heartbeat();
@@ -163,7 +216,65 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       { topic: batch.topic, partition: String(batch.partition) },
       Math.max(0, Number(batch.highWatermark) - Number(records[records.length - 1]!.offset) - 1),
     );
-    metrics.inflight.set(0);
+  }
+
+  /**
+   * Runs the topology on a batch until it succeeds. Retriable failures (Redis down) are tried again
+   * with backoff while the worker heartbeats; stopping, losing the partitions in a rebalance or a
+   * non-retriable error end it with the batch uncommitted, to be processed again by whoever owns the
+   * partition next (Redis effects are idempotent per tap_id, docs/EXACTLY_ONCE.md).
+   */
+  async function decideBatch(payload: EachBatchPayload, records: ConsumedRecord[]): Promise<BatchOutput> {
+    const where = {
+      topic: payload.batch.topic,
+      partition: payload.batch.partition,
+      firstOffset: records[0]!.offset,
+      records: records.length,
+    };
+    let membershipLost: unknown = null;
+    let warnedSlow = false;
+    const beat = setInterval(() => {
+      if (!warnedSlow && batchSince > 0 && Date.now() - batchSince > stallMs) {
+        warnedSlow = true;
+        log.warn(
+          { ...where, ms: Date.now() - batchSince },
+          'batch still in flight: Redis or Kafka is slow; not fetching more until it is done',
+        );
+      }
+      payload.heartbeat().catch((e: unknown) => {
+        if (MEMBERSHIP_ERRORS.has((e as { type?: string }).type ?? '')) membershipLost = e;
+      });
+    }, HEARTBEAT_MS);
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const output = await topology.processBatch(records);
+          if (membershipLost) throw membershipLost;
+          if (attempt > 0)
+            log.info({ ...where, attempts: attempt + 1 }, 'batch decided after retries; resuming');
+          failing = false;
+          return output;
+        } catch (e) {
+          if (e === membershipLost || !isTaplineError(e) || !e.canRetry) throw e;
+          failing = true;
+          metrics.batchRetries.inc({ code: e.code });
+          const delay = retryDelayMs(attempt);
+          if (attempt === 0 || attempt % 10 === 0)
+            log.warn(
+              { ...where, code: e.code, err: e, attempt: attempt + 1, retryInMs: delay },
+              `${e.message}; the batch is not committed and is retried with backoff, nothing more is fetched meanwhile`,
+            );
+          const until = Date.now() + delay;
+          while (Date.now() < until) {
+            if (stopping || !payload.isRunning()) throw e;
+            if (membershipLost) throw membershipLost;
+            await sleep(Math.min(100, until - Date.now()));
+          }
+        }
+      }
+    } finally {
+      clearInterval(beat);
+    }
   }
 
   async function commitBatch(topic: string, partition: number, lastOffset: string, out: OutputMessage[]) {
@@ -202,15 +313,24 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     partitionsConsumedConcurrently: 1,
     eachBatch,
   });
+  const lag = startLagMonitor({
+    kafka,
+    groupId: options.groupId,
+    metrics,
+    logger: log,
+    assignment: () => assignment,
+    ...(options.lagIntervalMs === undefined ? {} : { intervalMs: options.lagIntervalMs }),
+  });
 
   return {
     started,
-    ready: () => ready && !stopping,
+    ready: () => ready && !stopping && !failing && !(batchSince > 0 && Date.now() - batchSince > stallMs),
     async stop() {
       stopping = true;
       for (const t of resumeTimers) clearTimeout(t);
       // consumer.stop() waits for the batch in flight (and its commit) to finish.
       await consumer.stop();
+      await lag.stop();
       await consumer.disconnect();
       await producer.disconnect();
       log.info('worker stopped');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { produceChunks } from '../../pipeline/worker.ts';
+import { produceChunks, retryDelayMs } from '../../pipeline/worker.ts';
 
 const msg = (bytes: number) => ({ key: 'k', value: Buffer.alloc(bytes) });
 
@@ -21,5 +21,12 @@ describe('produceChunks', () => {
   it('sends an oversized record alone rather than dropping it', () => {
     const chunks = produceChunks([msg(10), msg(900_000), msg(10)]);
     expect(chunks.map((c) => c.length)).toEqual([1, 1, 1]);
+  });
+});
+
+describe('retryDelayMs', () => {
+  it('doubles from 100 ms and stays at 5 s however long the outage', () => {
+    expect([0, 1, 2, 3, 4, 5, 6].map(retryDelayMs)).toEqual([100, 200, 400, 800, 1600, 3200, 5000]);
+    expect(retryDelayMs(10_000)).toBe(5000);
   });
 });
