@@ -82,17 +82,14 @@ export async function settleFromStore(
   };
 
   const gross = await store.query<GrossRow>(
-    `SELECT cur AS currency, platform AS platform_id, creator AS creator_id, carrier_code AS carrier,
-            ${termsVersionSql(contracts, 'tap_at')} AS terms_version, toString(sum(tap_amount)) AS gross, count() AS taps
-     FROM (
-       -- One row per tap: replayed copies are identical (conflicting ones never reach the store), so
-       -- grouping by tap_id alone folds them, far cheaper than taps_unique's group over every column.
-       SELECT tap_id, any(currency) AS cur, any(platform_id) AS platform, any(creator_id) AS creator,
-              any(carrier) AS carrier_code, any(amount) AS tap_amount, any(occurred_at) AS tap_at
-       FROM taps
-       WHERE status = 'APPROVED' AND occurred_at >= ${msAt('start')} AND occurred_at < ${msAt('end')}
-       GROUP BY tap_id)
-     GROUP BY currency, platform_id, creator_id, carrier, terms_version`,
+    // FINAL folds the copies a replay writes (identical rows, one sorting key, one monthly partition
+    // since the key holds the date): at 10M taps it is several times faster than GROUP BY tap_id.
+    `SELECT currency, platform_id, creator_id, carrier, ${termsVersionSql(contracts, 'occurred_at')} AS terms_version,
+            toString(sum(amount)) AS gross, count() AS taps
+     FROM taps FINAL
+     WHERE status = 'APPROVED' AND occurred_at >= ${msAt('start')} AND occurred_at < ${msAt('end')}
+     GROUP BY currency, platform_id, creator_id, carrier, terms_version
+     SETTINGS do_not_merge_across_partitions_select_final = 1`,
     params,
   );
   for (const g of gross) {
@@ -113,19 +110,24 @@ export async function settleFromStore(
     (r) => `(occurred_at >= ${msLiteral(r.startMs)} AND occurred_at < ${msLiteral(r.endMs)})`,
   );
   const settledByClosed = `SELECT adjustment_id FROM settled_adjustments WHERE closed = 1`;
-  // Taps this period settles an adjustment of: dated in it, or late for a closed period.
-  const touched = `SELECT tap_id FROM adjustments_unique
+  // Taps this period settles an adjustment of: dated in it, or late for a closed period. Replayed copies
+  // only repeat an id in the set; below, one row per adjustment and per tap (copies are identical, so
+  // any() of each column is the row), far cheaper than the _unique views' group over every column.
+  const touched = `SELECT tap_id FROM adjustments
      WHERE occurred_at < ${msAt('end')} AND (occurred_at >= ${msAt('start')} ${lateSql.map((c) => `OR ${c}`).join(' ')})
        AND adjustment_id NOT IN (${settledByClosed})`;
   const adjustments = await store.query<AdjustmentRow>(
-    `SELECT a.adjustment_id AS adjustment_id, toUnixTimestamp64Milli(a.occurred_at) AS at_ms, a.tap_id AS tap_id,
+    `SELECT a.adjustment_id AS adjustment_id, toUnixTimestamp64Milli(a.at) AS at_ms, a.tap_id AS tap_id,
             a.kind AS kind, a.amount AS amount, t.tap_id AS found, t.status AS status, t.amount AS tap_amount,
-            toUnixTimestamp64Milli(t.occurred_at) AS tap_ms, t.currency AS currency, t.platform_id AS platform_id,
+            toUnixTimestamp64Milli(t.at) AS tap_ms, t.currency AS currency, t.platform_id AS platform_id,
             t.creator_id AS creator_id, t.carrier AS carrier, s.period AS settled_in, s.outcome AS outcome
-     FROM (SELECT adjustment_id, occurred_at, tap_id, kind, amount FROM adjustments_unique
-           WHERE occurred_at < ${msAt('end')} AND tap_id IN (${touched})) AS a
-     LEFT JOIN (SELECT tap_id, status, amount, occurred_at, currency, platform_id, creator_id, carrier
-                FROM taps_unique WHERE tap_id IN (${touched})) AS t ON t.tap_id = a.tap_id
+     FROM (SELECT adjustment_id, tap_id, any(occurred_at) AS at, any(kind) AS kind, any(amount) AS amount
+           FROM adjustments WHERE occurred_at < ${msAt('end')} AND tap_id IN (${touched})
+           GROUP BY adjustment_id, tap_id) AS a
+     LEFT JOIN (SELECT tap_id, any(status) AS status, any(amount) AS amount, any(occurred_at) AS at,
+                       any(currency) AS currency, any(platform_id) AS platform_id, any(creator_id) AS creator_id,
+                       any(carrier) AS carrier
+                FROM taps WHERE tap_id IN (${touched}) GROUP BY tap_id) AS t ON t.tap_id = a.tap_id
      LEFT JOIN (SELECT adjustment_id, toString(period) AS period, toString(outcome) AS outcome
                 FROM settled_adjustments WHERE closed = 1 AND tap_id IN (${touched})) AS s
        ON s.adjustment_id = a.adjustment_id
