@@ -70,6 +70,39 @@ describe('tapline settle --input', () => {
     expect(second.stdout).toBe(bytes);
   });
 
+  it('draws a progress bar on a terminal, none otherwise, and ends with the summary table', async () => {
+    const run = async (tty: boolean) => {
+      const err = Object.assign(new PassThrough(), { isTTY: tty, columns: 100 });
+      const chunks: Buffer[] = [];
+      err.on('data', (c: Buffer) => chunks.push(c));
+      const out = new PassThrough();
+      out.resume();
+      const argv = ['settle', '--period', '2026-11', '--input', events, '--contracts', contracts];
+      const code = await main(argv, createCliContext({}, out, err));
+      return { code, stderr: Buffer.concat(chunks).toString() };
+    };
+    const terminal = await run(true);
+    expect(terminal.code).toBe(0);
+    const size = readFileSync(events).length;
+    expect(terminal.stderr).toMatch(new RegExp(`settle .*100% \\| ${size}/${size} bytes`));
+    const piped = await run(false);
+    expect(piped.stderr).not.toMatch(/bytes/);
+    // The summary: lines, gross, net, fees, payouts, carried forward, rejects (statement.expected.json's
+    // totals; 3,648 carried is c-joon's 1,256 and c-mina's 2,392, under the ₩10,000 minimum).
+    for (const row of [
+      /^lines\s+3$/m,
+      /^KRW gross\s+9,100$/m,
+      /^KRW net\s+8,100$/m,
+      /^KRW carrier fees\s+405$/m,
+      /^KRW PG fees\s+243$/m,
+      /^KRW paid out \(all parties\)\s+2,452$/m,
+      /^KRW carried forward\s+3,648$/m,
+      /^rejects\s+0$/m,
+    ]) {
+      expect(piped.stderr).toMatch(row);
+    }
+  });
+
   it('gives the same lines and payouts whatever the order of the input lines', async () => {
     const lines = readFileSync(events, 'utf8').trim().split('\n');
     const shuffled = file('shuffled.jsonl', `${[...lines].reverse().join('\n')}\n`);
