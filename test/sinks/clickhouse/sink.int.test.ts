@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../pipeline/config.ts';
+import { TaplineError } from '../../../pipeline/errors.ts';
 import { createKafka, ensureTopics } from '../../../pipeline/kafka.ts';
 import { silentLogger } from '../../../pipeline/logger.ts';
 import { startSink, type SinkDecoder, type SinkKind } from '../../../sinks/clickhouse/sink.ts';
@@ -155,6 +156,60 @@ describe('tapline sink into chDB', () => {
       ).toEqual(hitsBefore);
       const devices = await store.query<{ accounts: number }>('SELECT accounts FROM device_accounts_per_day');
       expect(devices).toEqual([{ accounts: 7 }]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps a retried insert once when its first attempt landed but the acknowledgement was lost', async () => {
+    const store = await migratedStore(path);
+    // Fault injection around the real chDB store: the first two inserts reach ClickHouse, then the
+    // caller is told the connection dropped (what a reset after the server wrote the block looks like).
+    let lostAcks = 0;
+    const lossy: AnalystStore = {
+      mode: store.mode,
+      database: store.database,
+      location: store.location,
+      get dedupTokens() {
+        return store.dedupTokens;
+      },
+      command: (sql, params) => store.command(sql, params),
+      query: (sql, params) => store.query(sql, params),
+      queryText: (sql, format) => store.queryText(sql, format),
+      ping: () => store.ping(),
+      close: () => store.close(),
+      async insert(table, rows, options) {
+        await store.insert(table, rows, options);
+        if (lostAcks < 2) {
+          lostAcks += 1;
+          throw new TaplineError('CLICKHOUSE_UNAVAILABLE', 'connection reset after the insert (injected)', {
+            canRetry: true,
+          });
+        }
+      },
+    };
+    try {
+      const topics = await uniqueTopics();
+      await publish(topics, 300);
+      const sink = await startSink({
+        config,
+        logger: silentLogger,
+        store: lossy,
+        kafka,
+        decode: jsonDecoder,
+        topics,
+        groupId: `g-${randomUUID()}`,
+        flushMs: 300,
+      });
+      const landed = await until(
+        () => counts(store),
+        (c) => c['taps'] === 300 && c['decisions'] === 300 && c['fraud_alerts'] === 30,
+      );
+      await sink.stop();
+      expect(lostAcks).toBe(2);
+      expect(sink.stats().retries).toBeGreaterThanOrEqual(2);
+      // Each retry is the same block with the same token, so ClickHouse kept it once: no raw copies.
+      expect(landed).toMatchObject({ taps_raw: 300, decisions_raw: 300, fraud_alerts_raw: 30 });
     } finally {
       await store.close();
     }
