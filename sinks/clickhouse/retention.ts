@@ -10,7 +10,10 @@
  */
 import type { AnalystStore } from './store.ts';
 
-/** Every table with a TTL, and its TTL expression for a retention in years (as in migrations 001-003). */
+/**
+ * Every table with a TTL, and its TTL expression for a retention in years, as its migration writes it.
+ * A new table with a TTL belongs here (schema.int.test.ts checks that none is missing).
+ */
 export const retentionTtl: Readonly<Record<string, (years: number) => string>> = {
   taps: (y) => `toDateTime(occurred_at) + INTERVAL ${y} YEAR`,
   adjustments: (y) => `toDateTime(occurred_at) + INTERVAL ${y} YEAR`,
@@ -18,6 +21,8 @@ export const retentionTtl: Readonly<Record<string, (years: number) => string>> =
   fraud_alerts: (y) => `toDateTime(occurred_at) + INTERVAL ${y} YEAR`,
   settlement_lines: (y) => `period_start + INTERVAL ${y} YEAR`,
   payouts: (y) => `period_start + INTERVAL ${y} YEAR`,
+  settled_adjustments: (y) => `period_start + INTERVAL ${y} YEAR`,
+  settlement_runs: (y) => `period_start + INTERVAL ${y} YEAR`,
   device_accounts_daily: (y) => `day + INTERVAL ${y} YEAR`,
   rule_hits_hourly: (y) => `toDate(hour) + INTERVAL ${y} YEAR`,
 };

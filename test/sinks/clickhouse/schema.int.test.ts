@@ -74,6 +74,14 @@ describe('schema on chDB', () => {
     };
     try {
       expect((await migrate(store, { retentionYears: 5 })).retention).toEqual([]);
+      // Every table a migration gives a TTL is one the reconciliation knows (add new ones to retentionTtl).
+      const withTtl = await store.query<{ name: string; q: string }>(
+        `SELECT name, create_table_query AS q FROM system.tables WHERE database = {db:String} ORDER BY name`,
+        { db: store.database },
+      );
+      expect(withTtl.filter((t) => ttlYears(t.q) !== null).map((t) => t.name)).toEqual(
+        Object.keys(retentionTtl).sort(),
+      );
       const now = Date.now();
       const threeYearsAgo = now - 3 * 365 * 86_400_000;
       await store.insert('taps', [
