@@ -22,6 +22,14 @@ import { settlementHistory, type SettlementHistory, type SettlementStore } from 
 export type { SettlementStore } from './storedRuns.ts';
 export { assertPeriodOpen, storedOpening, writeRun } from './storedRuns.ts';
 
+/** Steps of a run from the store, in order (then the caller stores it). */
+export const settlementSteps = {
+  gross: 'summing gross per line and terms version',
+  adjustments: "reading the adjustments and their taps' history",
+  ledger: 'applying adjustments and allocating',
+} as const;
+export type SettlementStep = keyof typeof settlementSteps;
+
 const msAt = (param: string) => `fromUnixTimestamp64Milli({${param}:Int64}, 'UTC')`;
 const msLiteral = (ms: number) => `fromUnixTimestamp64Milli(toInt64(${ms}), 'UTC')`;
 
@@ -64,7 +72,13 @@ interface AdjustmentRow {
 
 export async function settleFromStore(
   store: SettlementStore,
-  options: { period: SettlementPeriod; contracts: Contracts; opening: readonly OpeningBalance[] },
+  options: {
+    period: SettlementPeriod;
+    contracts: Contracts;
+    opening: readonly OpeningBalance[];
+    /** Hears each step as it starts, for a progress display (the work is in ClickHouse, not countable). */
+    onStep?: (step: SettlementStep) => void;
+  },
 ): Promise<SettlementRun> {
   const { period, contracts } = options;
   const ledger = new PeriodLedger(period, contracts);
@@ -81,6 +95,7 @@ export async function settleFromStore(
     rejectedEarlier: 0,
   };
 
+  options.onStep?.('gross');
   const gross = await store.query<GrossRow>(
     // FINAL folds the copies a replay writes (identical rows, one sorting key, one monthly partition
     // since the key holds the date): at 10M taps it is several times faster than GROUP BY tap_id.
@@ -104,6 +119,7 @@ export async function settleFromStore(
     ledger.addGross(g, g.terms_version, BigInt(g.gross));
   }
 
+  options.onStep?.('adjustments');
   const history = await settlementHistory(store, period);
   const late = lateRanges(history, period);
   const lateSql = late.map(
@@ -135,6 +151,7 @@ export async function settleFromStore(
     params,
   );
 
+  options.onStep?.('ledger');
   const datedPeriod = memoPeriodId();
   const isLate = (ms: number) => ms < period.startMs && late.some((r) => ms >= r.startMs && ms < r.endMs);
   const ordered = adjustments

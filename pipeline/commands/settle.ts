@@ -11,6 +11,7 @@ import { TaplineError } from '../errors.ts';
 import {
   assertPeriodOpen,
   settleFromStore,
+  settlementSteps,
   storedOpening,
   writeRun,
 } from '../../settlement/clickhouseSource.ts';
@@ -113,17 +114,37 @@ async function settleStore(
   ctx: CliContext,
 ): Promise<SettlementRun> {
   const store = await openAnalystStore(ctx.config());
+  // On a terminal, one bar step per phase: the work happens inside ClickHouse, where rows are not countable.
+  const steps = [...Object.values(settlementSteps), 'storing the run'];
+  const stderr = ctx.stderr as NodeJS.WritableStream & { isTTY?: boolean };
+  const bar = stderr.isTTY
+    ? new cliProgress.SingleBar(
+        { stream: stderr, format: 'settle {bar} {value}/{total} {step}', hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  const step = (name: string) => bar?.update(steps.indexOf(name), { step: name });
+  bar?.start(steps.length, 0, { step: steps[0] });
   try {
     await assertPeriodOpen(store, args.period);
     const opening = args.openingFile ?? (await storedOpening(store, args.period));
-    const result = await settleFromStore(store, { period: args.period, contracts: args.contracts, opening });
+    const result = await settleFromStore(store, {
+      period: args.period,
+      contracts: args.contracts,
+      opening,
+      onStep: (s) => step(settlementSteps[s]),
+    });
+    step('storing the run');
     const runId = await writeRun(store, result, args.period, args.close);
+    bar?.update(steps.length, { step: 'done' });
+    bar?.stop();
     ctx.stderr.write(
       `stored run ${runId} of ${args.period.id} in ${store.location}` +
         `${args.close ? ' (closed: immutable from now on)' : ''}\n`,
     );
     return result;
   } finally {
+    bar?.stop();
     await store.close();
   }
 }

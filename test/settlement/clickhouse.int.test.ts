@@ -336,7 +336,8 @@ describe('settlement from ClickHouse', () => {
       await store.close();
     }
     const out = new PassThrough();
-    const err = new PassThrough();
+    // A terminal: the run shows its steps on a progress bar.
+    const err = Object.assign(new PassThrough(), { isTTY: true, columns: 120 });
     let stdout = '';
     let stderr = '';
     out.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -354,6 +355,8 @@ describe('settlement from ClickHouse', () => {
       generated_from: '',
     });
     expect(stderr).toMatch(/stored run [0-9a-f]{16} of 2026-11/);
+    expect(stderr).toMatch(/settle .* 4\/4 done/);
+    expect(stderr).toMatch(/lines\s+3\n/);
 
     const again = await main(
       ['settle', '--period', '2026-11', '--contracts', contracts, '--close'],
