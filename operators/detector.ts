@@ -348,7 +348,27 @@ export function createDetector(options: DetectorOptions): Detector {
           case 'tapRepeat': {
             const first = outcomes[plan.of]!;
             const firstPlan = plans[plan.of] as Extract<Plan, { kind: 'tap' }>;
-            if (first.kind !== 'decision') outcomes.push(first);
+            const stored = firstPlan.kind === 'tap' ? results[firstPlan.first] : undefined;
+            if (
+              first.kind === 'rejected' &&
+              first.code === 'DUPLICATE_CONFLICT' &&
+              stored?.op === 'claimTap' &&
+              stored.status === 'seen' &&
+              stored.decision !== null
+            ) {
+              // The batch's first copy conflicted with a tap decided in an earlier batch: judge this
+              // copy against that stored tap, not the refused copy (an exact resend is a duplicate).
+              outcomes.push(
+                stored.entry.h === plan.hash
+                  ? {
+                      kind: 'decision',
+                      decision: { ...stored.decision, duplicate: true },
+                      tap: plan.tap,
+                      replay: false,
+                    }
+                  : conflict(plan.tap.tap_id),
+              );
+            } else if (first.kind !== 'decision') outcomes.push(first);
             else if (firstPlan.hash !== plan.hash) outcomes.push(conflict(plan.tap.tap_id));
             else
               outcomes.push({
