@@ -17,8 +17,8 @@
  *   pending   { reason }: the adjustment's tap is unknown (yet); the worker retries, backtest rejects.
  *   rejected  { code, reason }: DUPLICATE_CONFLICT (same tap_id, other content) or ADJUSTMENT_REJECTED.
  *
- * Store round trips per batch: lookupTaps (only for adjustments whose tap is not in the batch),
- * execute, finish (see operators/stateStore.ts).
+ * Store round trips per batch: lookupTaps (only when the batch holds adjustments), execute, finish
+ * (see operators/stateStore.ts).
  */
 import { hash } from 'node:crypto';
 import type { AppliedAdjustment } from '../pipeline/topology.ts';
@@ -193,14 +193,12 @@ export function createDetector(options: DetectorOptions): Detector {
       const deviceTtl = r.device + TTL_SLACK;
       const msisdnTtl = Math.max(r.msisdn, r.unpaid, MONTH_KEEP) + TTL_SLACK;
 
-      // Taps that adjustments of this batch name, when the tap itself is not earlier in the batch.
+      // Taps that adjustments of this batch name, from the store even when the batch also holds a copy
+      // of the tap: a stored tap stays the truth, and a copy that turns out a duplicate or a conflict
+      // must not give its adjustments a fresh entry (no earlier refunds, or the conflicting content).
       const local = new Map<string, TapIndexEntry>();
       const toLookup: string[] = [];
-      const tapIdsSoFar = new Set<string>();
-      for (const rec of records) {
-        if (rec.kind === 'tap') tapIdsSoFar.add(rec.tap.tap_id);
-        else if (!tapIdsSoFar.has(rec.adjustment.tap_id)) toLookup.push(rec.adjustment.tap_id);
-      }
+      for (const rec of records) if (rec.kind === 'adjustment') toLookup.push(rec.adjustment.tap_id);
       const looked: Array<TapRecord | null> =
         toLookup.length > 0 ? await store.lookupTaps([...new Set(toLookup)]) : [];
       [...new Set(toLookup)].forEach((id, i) => {
@@ -243,7 +241,7 @@ export function createDetector(options: DetectorOptions): Detector {
             held: 0,
             adj: {},
           };
-          local.set(tap.tap_id, entry);
+          if (!local.has(tap.tap_id)) local.set(tap.tap_id, entry);
           const flags = (tap.status === 'APPROVED' ? 0 : DECLINED_FLAG) | (tap.retry_of ? RETRY_FLAG : 0);
           plans.push({ kind: 'tap', tap, hash, ctx, entry, first: ops.length, source: rec.source });
           ops.push(

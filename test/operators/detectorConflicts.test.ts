@@ -1,11 +1,11 @@
-// A tap_id repeated inside one batch after a copy that conflicts with a tap decided in an earlier
-// batch: an exact resend of the stored tap is a duplicate (its decision repeated), not a conflict.
-// Found by the JSON Lines fuzz (test/faults/jsonLinesFuzz.test.ts): a backtest batch holding a
-// conflicting copy and then a producer duplicate of the same tap refused both.
+// Copies of a stored tap inside a later batch. An exact resend after a conflicting copy is a duplicate
+// (its decision repeated), not a conflict; and an adjustment after either copy in the same batch
+// applies to the STORED tap: a conflicting copy must not replace the tap's amount, and a resend must
+// not forget earlier refunds. Found by the JSON Lines fuzz (test/faults/jsonLinesFuzz.test.ts).
 import { describe, expect, it } from 'vitest';
 import { createDetector } from '../../operators/detector.ts';
 import { createMemoryStore } from '../../operators/memoryStore.ts';
-import { geo, rulesWith, tap, T0 } from './harness.ts';
+import { adjustment, geo, HOUR, rulesWith, tap, T0 } from './harness.ts';
 
 function detector() {
   return createDetector({ store: createMemoryStore(), rules: rulesWith(), geo });
@@ -55,5 +55,46 @@ describe('detector: repeats of a tap_id within a batch after a conflict', () => 
     const original = tap({ t: T0 });
     const out = await d.processBatch([asTap(original), asTap({ ...original, amount: original.amount + 1 })]);
     expect(out.map(summary)).toEqual(['decision', 'DUPLICATE_CONFLICT']);
+  });
+
+  it('a refund after a conflicting copy in the same batch applies to the stored tap, not the copy', async () => {
+    const d = detector();
+    const original = tap({ t: T0, amount: 5000 });
+    await d.processBatch([asTap(original)]);
+    const refund = adjustment({ t: T0 + HOUR, tap_id: original.tap_id, kind: 'REFUND', amount: 5000 });
+    const out = await d.processBatch([
+      asTap({ ...original, amount: 5001 }),
+      { kind: 'adjustment', adjustment: refund },
+    ]);
+    expect(out.map(summary)).toEqual(['DUPLICATE_CONFLICT', 'applied']);
+    // The stored tap is still the original: an exact resend is a duplicate, and nothing is left open.
+    const later = await d.processBatch([
+      asTap(original),
+      {
+        kind: 'adjustment',
+        adjustment: adjustment({ t: T0 + 2 * HOUR, tap_id: original.tap_id, kind: 'REFUND', amount: 1 }),
+      },
+    ]);
+    expect(later.map(summary)).toEqual(['decision duplicate', 'ADJUSTMENT_REJECTED']);
+  });
+
+  it('a resend of a refunded tap in the same batch as another refund keeps the earlier refund (no over-refund)', async () => {
+    const d = detector();
+    const original = tap({ t: T0, amount: 1000 });
+    await d.processBatch([asTap(original)]);
+    await d.processBatch([
+      {
+        kind: 'adjustment',
+        adjustment: adjustment({ t: T0 + HOUR, tap_id: original.tap_id, kind: 'REFUND', amount: 800 }),
+      },
+    ]);
+    const out = await d.processBatch([
+      asTap(original),
+      {
+        kind: 'adjustment',
+        adjustment: adjustment({ t: T0 + 2 * HOUR, tap_id: original.tap_id, kind: 'REFUND', amount: 800 }),
+      },
+    ]);
+    expect(out.map(summary)).toEqual(['decision duplicate', 'ADJUSTMENT_REJECTED']);
   });
 });
