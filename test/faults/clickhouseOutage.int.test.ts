@@ -32,10 +32,13 @@ afterAll(() => results.print());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Worker's last stderr, for failure messages. */
+let workerErr = '';
+
 async function until(what: string, probe: () => boolean | Promise<boolean>, ms = 90_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; worker stderr: ${workerErr}`);
     await sleep(200);
   }
 }
@@ -80,8 +83,8 @@ describe('ClickHouse server unavailable for a while', () => {
     const decidedAt = new Map<string, number>();
     const reader: Consumer = kafka.consumer({ groupId: `${env['TAPLINE_SINK_GROUP']}-reader` });
     const worker = startWorker(env);
-    let stderr = '';
-    worker.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    workerErr = '';
+    worker.stderr!.on('data', (d: Buffer) => (workerErr = (workerErr + d.toString()).slice(-4000)));
     const maxBufferedRows = 2_000;
     const sink = await startSink({
       config,
@@ -191,12 +194,14 @@ describe('ClickHouse server unavailable for a while', () => {
     } finally {
       await sink.stop().catch(() => {});
       await reader.disconnect();
-      const exited = new Promise((r) => worker.once('exit', r));
-      worker.kill('SIGTERM');
-      await exited;
+      if (worker.exitCode === null && worker.signalCode === null) {
+        const exited = new Promise((r) => worker.once('exit', r));
+        worker.kill('SIGTERM');
+        await exited;
+      }
       await store.close();
       await server.destroy();
     }
-    expect(worker.exitCode, stderr).toBe(0);
+    expect(worker.exitCode, workerErr).toBe(0);
   }, 240_000);
 });
