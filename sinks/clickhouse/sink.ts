@@ -261,8 +261,11 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
   const timer = setInterval(
     () => {
       const due = buffer.firstAt !== undefined && Date.now() - buffer.firstAt >= flushMs;
-      // A failure is logged where it happens (writePlan) and reported through `failed`.
-      if (due && queuedFlushes === 0 && !stopping && !failure) flush().catch(() => {});
+      // An insert failure is logged where it happens (writePlan) and reported through `failed`.
+      if (due && queuedFlushes === 0 && !stopping && !failure)
+        flush().catch((e: unknown) => {
+          if (e !== failure) log.error({ err: (e as Error).message }, 'timed flush failed');
+        });
     },
     Math.max(50, Math.floor(flushMs / 4)),
   );
