@@ -14,7 +14,7 @@
  * partitions. Nothing else is fetched meanwhile: the backlog stays in Kafka (the lag metric shows it),
  * memory holds one batch, and the worker resumes on its own when Redis answers.
  */
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import kafkajs, { type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import { startLagMonitor, type Assignment } from './consumerLag.ts';
 import { isTaplineError } from './errors.ts';
 import type { Logger } from './logger.ts';
@@ -111,16 +111,20 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     sessionTimeout: 30_000,
     heartbeatInterval: 3_000,
   });
-  const producer: Producer = kafka.producer({
-    transactionalId: options.transactionalId,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    transactionTimeout: 30_000,
-    // A transaction begun right after the previous commit is refused with CONCURRENT_TRANSACTIONS until
-    // the broker has written the commit markers (a few ms): retry quickly rather than after the
-    // client-wide 200 ms backoff, which would set the decision latency.
-    retry: { initialRetryTime: 5, maxRetryTime: 1_000, retries: 12 },
-  });
+  const newProducer = (): Producer =>
+    kafka.producer({
+      transactionalId: options.transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 30_000,
+      // A transaction begun right after the previous commit is refused with CONCURRENT_TRANSACTIONS until
+      // the broker has written the commit markers (a few ms): retry quickly rather than after the
+      // client-wide 200 ms backoff, which would set the decision latency.
+      retry: { initialRetryTime: 5, maxRetryTime: 1_000, retries: 12 },
+    });
+  let producer: Producer = newProducer();
+  /** Set when the producer was replaced after a failed abort: connect it before the next batch. */
+  let producerFresh = false;
   await producer.connect();
   await consumer.connect();
   await consumer.subscribe({ topics: [...options.inputTopics, options.retryTopic], fromBeginning: true });
@@ -277,8 +281,38 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }
   }
 
+  /**
+   * A transaction that can be neither committed nor aborted (the broker went away mid-commit) leaves
+   * kafkajs's producer in ABORTING or COMMITTING for good: every later batch would fail with
+   * "Cannot call beginTransaction", a non-retriable crash, and the worker would sit idle. A new producer
+   * with the same transactional id fences the old one when it connects; the broker aborts the open
+   * transaction, and the batch is processed again from the committed offset.
+   */
+  async function replaceProducer(cause: unknown): Promise<never> {
+    const old = producer;
+    producer = newProducer();
+    producerFresh = true;
+    await old.disconnect().catch(() => undefined);
+    log.warn({ err: cause }, 'transaction could not be completed or aborted; the producer is replaced');
+    // kafkajs is CommonJS and spreads its error classes into its exports: Node's ESM loader cannot
+    // see them as named exports, hence the default import.
+    throw new kafkajs.KafkaJSError(
+      `transaction could not be completed or aborted (${(cause as Error)?.message ?? String(cause)}); the batch will be processed again`,
+      { retriable: true },
+    );
+  }
+
   async function commitBatch(topic: string, partition: number, lastOffset: string, out: OutputMessage[]) {
-    const transaction = await producer.transaction();
+    if (producerFresh) {
+      await producer.connect();
+      producerFresh = false;
+    }
+    let transaction: Awaited<ReturnType<Producer['transaction']>>;
+    try {
+      transaction = await producer.transaction();
+    } catch (e) {
+      return replaceProducer(e);
+    }
     try {
       const byTopic = new Map<string, OutputMessage[]>();
       for (const m of out) {
@@ -302,7 +336,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       });
       await transaction.commit();
     } catch (e) {
-      await transaction.abort().catch((abortError: unknown) => log.warn({ err: abortError }, 'abort failed'));
+      const aborted = await transaction.abort().then(
+        () => true,
+        (abortError: unknown) => {
+          log.warn({ err: abortError }, 'abort failed');
+          return false;
+        },
+      );
+      if (!aborted) await replaceProducer(e);
       throw e;
     }
   }
