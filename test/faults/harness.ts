@@ -1,7 +1,8 @@
 /**
  * Helpers shared by the fault and security suites: topics of a unique environment, a read_committed
  * reader of a whole topic, simulated taps, a seeded PRNG and the hostile-record generator.
- * Real Kafka only (no mocks): every helper talks to the broker of scripts/services.sh.
+ * Real Kafka only (no mocks): every helper talks to the broker of scripts/services.sh, or to the
+ * `client` given (a private broker of test/support/privateKafka.ts).
  */
 import { createHash } from 'node:crypto';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
@@ -31,8 +32,12 @@ export function topicsOf(env: Record<string, string>): string[] {
   ].map((k) => env[k]!);
 }
 
-export async function createTopics(env: Record<string, string>, partitions: number): Promise<void> {
-  const admin = kafka.admin();
+export async function createTopics(
+  env: Record<string, string>,
+  partitions: number,
+  client: Kafka = kafka,
+): Promise<void> {
+  const admin = client.admin();
   await admin.connect();
   await admin.createTopics({
     waitForLeaders: true,
@@ -56,8 +61,9 @@ export async function readAll(
   expected: number,
   quietMs = 1500,
   timeoutMs = 120_000,
+  client: Kafka = kafka,
 ): Promise<ReadMessage[]> {
-  const consumer: Consumer = kafka.consumer({
+  const consumer: Consumer = client.consumer({
     groupId: `reader-${topic}-${Date.now()}-${Math.random()}`,
     readUncommitted: false,
     maxBytesPerPartition: 4_194_304,
@@ -110,8 +116,9 @@ export function simulatedTaps(count: number, seed: number, fraudShare = 0.1): Ta
 export async function sendAll(
   topic: string,
   messages: { key: string | null; value: Buffer | null; partition?: number }[],
+  client: Kafka = kafka,
 ): Promise<void> {
-  const producer = kafka.producer();
+  const producer = client.producer();
   await producer.connect();
   try {
     let chunk: typeof messages = [];
