@@ -46,8 +46,16 @@ const configSchema = z.object({
     saslUsername: z.string().optional(),
     /** KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE) */
     saslPassword: z.string().optional(),
-    /** KAFKA_SSL: connect with TLS. @default false */
+    /** KAFKA_SSL: connect with TLS (the certificate is always verified). @default false */
     ssl: bool.default(false),
+    /** KAFKA_SSL_CA_FILE: PEM file of the CA(s) that signed the brokers' certificates; unset means the system's CAs. */
+    sslCaFile: z.string().min(1).optional(),
+    /** KAFKA_SSL_CERT_FILE: PEM client certificate, for brokers that require one (mutual TLS). */
+    sslCertFile: z.string().min(1).optional(),
+    /** KAFKA_SSL_KEY_FILE: PEM private key of KAFKA_SSL_CERT_FILE. */
+    sslKeyFile: z.string().min(1).optional(),
+    /** KAFKA_SSL_KEY_PASSWORD (or KAFKA_SSL_KEY_PASSWORD_FILE): passphrase of an encrypted KAFKA_SSL_KEY_FILE. */
+    sslKeyPassword: z.string().optional(),
     /** KAFKA_VERSION: the broker release the scripts provision. @default 3.9.1 */
     version: z
       .string()
@@ -157,6 +165,10 @@ const envMap: Record<string, string> = {
   KAFKA_SASL_USERNAME: 'kafka.saslUsername',
   KAFKA_SASL_PASSWORD: 'kafka.saslPassword',
   KAFKA_SSL: 'kafka.ssl',
+  KAFKA_SSL_CA_FILE: 'kafka.sslCaFile',
+  KAFKA_SSL_CERT_FILE: 'kafka.sslCertFile',
+  KAFKA_SSL_KEY_FILE: 'kafka.sslKeyFile',
+  KAFKA_SSL_KEY_PASSWORD: 'kafka.sslKeyPassword',
   KAFKA_VERSION: 'kafka.version',
   TOPIC_TAPS: 'kafka.topics.taps',
   TOPIC_ADJUSTMENTS: 'kafka.topics.adjustments',
@@ -192,9 +204,16 @@ const envMap: Record<string, string> = {
 };
 
 /** Variables whose value may instead be read from a file named by VAR_FILE (for mounted secrets). */
-const fileSecrets = ['KAFKA_SASL_PASSWORD', 'CLICKHOUSE_PASSWORD', 'TAPLINE_PII_KEY', 'TAPLINE_DATA_KEY'];
+const fileSecrets = [
+  'KAFKA_SASL_PASSWORD',
+  'KAFKA_SSL_KEY_PASSWORD',
+  'CLICKHOUSE_PASSWORD',
+  'TAPLINE_PII_KEY',
+  'TAPLINE_DATA_KEY',
+];
 const secretPaths = new Set([
   'kafka.saslPassword',
+  'kafka.sslKeyPassword',
   'clickhouse.password',
   'secrets.piiKey',
   'secrets.dataKey',
@@ -314,7 +333,31 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
       `KAFKA_SASL_MECHANISM=${config.kafka.saslMechanism} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD.`,
     );
   }
+  checkKafkaTls(config.kafka);
   return { config, warnings };
+}
+
+/** TLS files must go with KAFKA_SSL=true, a certificate with its key, and every file must be readable. */
+function checkKafkaTls(k: Config['kafka']): void {
+  const files: Array<[string, string | undefined]> = [
+    ['KAFKA_SSL_CA_FILE', k.sslCaFile],
+    ['KAFKA_SSL_CERT_FILE', k.sslCertFile],
+    ['KAFKA_SSL_KEY_FILE', k.sslKeyFile],
+  ];
+  const set = files.filter(([, path]) => path !== undefined);
+  if (!k.ssl && set.length > 0) {
+    throw new TaplineError(
+      'CONFIG_INVALID',
+      `${set.map(([name]) => name).join(' and ')} set but KAFKA_SSL is not true: set KAFKA_SSL=true to connect with TLS.`,
+    );
+  }
+  if ((k.sslCertFile === undefined) !== (k.sslKeyFile === undefined)) {
+    throw new TaplineError(
+      'CONFIG_INVALID',
+      'KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together: a client certificate needs its private key.',
+    );
+  }
+  for (const [name, path] of set) readFileOption(path!, name);
 }
 
 function getPath(obj: Record<string, unknown>, path: string): unknown {
