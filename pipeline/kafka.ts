@@ -71,7 +71,7 @@ export function createKafka(config: Config, logger: Logger, clientSuffix = ''): 
 
 /** Turns a kafkajs connection failure into an error a person can act on. */
 export function kafkaUnavailable(config: Config, cause: unknown): TaplineError {
-  const message = String((cause as Error)?.message ?? cause);
+  const message = String((cause as Error)?.message ?? cause).trim();
   const hint = tlsHint(config, message, cause);
   return new TaplineError(
     'KAFKA_UNAVAILABLE',
