@@ -22,7 +22,9 @@ import { parsePeriod, type SettlementPeriod } from '../../settlement/period.ts';
 import type { OpeningBalance } from '../../settlement/statement.ts';
 import { parseOpening, payoutCsvFiles, statementToJson } from '../../settlement/statementFormat.ts';
 import { formatSummary } from '../../settlement/summary.ts';
-import { openAnalystStore } from '../../sinks/clickhouse/store.ts';
+import { currentSchemaVersion } from '../../sinks/clickhouse/migrate.ts';
+import { settledAdjustments } from '../../sinks/clickhouse/migrations/004_settled_adjustments.ts';
+import { openAnalystStore, type AnalystStore } from '../../sinks/clickhouse/store.ts';
 
 interface SettleOptions {
   period?: string;
@@ -108,6 +110,19 @@ async function settleFile(
   }
 }
 
+/** Settlement reads and writes tables of migration 4 (settled_adjustments): an older store says how to upgrade. */
+async function assertSchemaForSettlement(store: AnalystStore): Promise<void> {
+  const needed = settledAdjustments.version;
+  const version = await currentSchemaVersion(store).catch(() => 0);
+  if (version < needed) {
+    throw new TaplineError(
+      'CONFIG_INVALID',
+      `the ClickHouse database ${store.database} at ${store.location} has schema version ${version}; ` +
+        `settlement needs ${needed} or later. Run \`tapline migrate\` (tapline sink also migrates when it starts).`,
+    );
+  }
+}
+
 /** From ClickHouse: the previous run's balances unless --opening names a statement; stores the run. */
 async function settleStore(
   args: { period: SettlementPeriod; contracts: Contracts; openingFile?: OpeningBalance[]; close: boolean },
@@ -126,6 +141,7 @@ async function settleStore(
   const step = (name: string) => bar?.update(steps.indexOf(name), { step: name });
   bar?.start(steps.length, 0, { step: steps[0] });
   try {
+    await assertSchemaForSettlement(store);
     await assertPeriodOpen(store, args.period);
     const opening = args.openingFile ?? (await storedOpening(store, args.period));
     const result = await settleFromStore(store, {

@@ -10,7 +10,6 @@ import { createCliContext } from '../../pipeline/cliContext.ts';
 import { parseInputLine } from '../../schemas/jsonLines.ts';
 import type { InputRecord } from '../../schemas/types.ts';
 import { adjustmentRow, tapRow } from '../../sinks/clickhouse/rows.ts';
-import type { AnalystStore } from '../../sinks/clickhouse/store.ts';
 import {
   assertPeriodOpen,
   settleFromStore,
@@ -20,7 +19,10 @@ import {
 import { parseContracts, type Contracts } from '../../settlement/contracts.ts';
 import { settleRecords, type SourceItem } from '../../settlement/offline.ts';
 import { parsePeriod, type SettlementPeriod } from '../../settlement/period.ts';
-import { chdbPathForFile, migratedStore } from '../sinks/clickhouse/helpers.ts';
+import { migrate } from '../../sinks/clickhouse/migrate.ts';
+import { migrations } from '../../sinks/clickhouse/migrations/index.ts';
+import { openEmbeddedStore, type AnalystStore } from '../../sinks/clickhouse/store.ts';
+import { chdbPathForFile, migratedStore, uniqueDatabase } from '../sinks/clickhouse/helpers.ts';
 import { adj, baseTerms, contractsOf, tap } from './builders.ts';
 
 const path = chdbPathForFile();
@@ -325,6 +327,29 @@ describe('settlement from ClickHouse', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('tapline settle on a store older than migration 4 says to migrate, and exits 2', async () => {
+    const store = await openEmbeddedStore(path, uniqueDatabase('old'));
+    const database = store.database;
+    try {
+      await migrate(store, { retentionYears: 5, migrations: migrations.filter((m) => m.version < 4) });
+    } finally {
+      await store.close();
+    }
+    const err = new PassThrough();
+    let stderr = '';
+    err.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await main(
+      ['settle', '--period', '2026-11', '--contracts', new URL('contracts.json', example).pathname],
+      createCliContext(
+        { CHDB_PATH: path, CLICKHOUSE_DATABASE: database, LOG_LEVEL: 'silent' },
+        new PassThrough(),
+        err,
+      ),
+    );
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/schema version 3; settlement needs 4 or later\. Run `tapline migrate`/);
   });
 
   it('tapline settle without --input reads the configured store, stores the run and prints the statement', async () => {
