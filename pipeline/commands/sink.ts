@@ -9,7 +9,7 @@ import { createKafka, ensureTopics, kafkaUnavailable } from '../kafka.ts';
 import { migrate } from '../../sinks/clickhouse/migrate.ts';
 import { startQueryEndpoint, type QueryEndpoint } from '../../sinks/clickhouse/queryEndpoint.ts';
 import { startSink, type SinkDecoder } from '../../sinks/clickhouse/sink.ts';
-import { openAnalystStore } from '../../sinks/clickhouse/store.ts';
+import { openStoreWhenReachable } from '../../sinks/clickhouse/openWhenReachable.ts';
 
 /**
  * schemas/codec.ts. Applied adjustments need their tap's context (pipeline/topology.ts
@@ -38,7 +38,22 @@ export async function run(
   const config = ctx.config();
   const logger = ctx.logger();
   const decode = codecDecoder();
-  const store = await openAnalystStore(config, { createDatabase: true });
+  // SIGTERM/SIGINT while ClickHouse is still unreachable ends the wait: nothing was consumed yet.
+  const early = new AbortController();
+  const stopWaiting = () => early.abort();
+  process.once('SIGTERM', stopWaiting);
+  process.once('SIGINT', stopWaiting);
+  let store;
+  try {
+    store = await openStoreWhenReachable(config, { logger, createDatabase: true, signal: early.signal });
+  } catch (e) {
+    if (!early.signal.aborted) throw e;
+    logger.info('stopped while waiting for ClickHouse; nothing was consumed');
+    return 0;
+  } finally {
+    process.off('SIGTERM', stopWaiting);
+    process.off('SIGINT', stopWaiting);
+  }
   let endpoint: QueryEndpoint | undefined;
   try {
     const migrated = await migrate(store, { retentionYears: config.clickhouse.retentionYears });
