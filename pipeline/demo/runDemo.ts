@@ -181,6 +181,9 @@ export async function runDemo(o: DemoOptions, ctx: CliContext): Promise<DemoResu
         (endpoint ? `, \`tapline query\` answers on 127.0.0.1:${endpoint.port}` : ''),
     );
     sink = await startSink({ config, logger, store, kafka, decode: codecDecoder() });
+    // An insert that failed for good stops the sink; say so at once rather than after the 2-minute wait.
+    let sinkFailure: Error | undefined;
+    void sink.failed.then((e) => (sinkFailure = e));
     worker = await startWorkerFromConfig(config, logger);
     observer = createDemoObserver(kafka, createCodec(), t, `${runId}-observer`, Date.now);
     await observer.start();
@@ -240,6 +243,7 @@ export async function runDemo(o: DemoOptions, ctx: CliContext): Promise<DemoResu
     let stableSince = Date.now();
     const stored = await waitFor(
       async () => {
+        if (sinkFailure) throw new TaplineError('INTERNAL', `the sink stopped: ${sinkFailure.message}`);
         const c = await storedCounts(s);
         if (c.adjustments !== lastAdjustments) {
           lastAdjustments = c.adjustments;
