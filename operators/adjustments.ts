@@ -8,7 +8,7 @@ import type { TapIndexEntry } from './entityState.ts';
 
 export type AdjustmentCheck = { ok: true; entry: TapIndexEntry } | { ok: false; reason: string };
 
-export function checkAdjustment(entry: TapIndexEntry, adj: Adjustment): AdjustmentCheck {
+export function checkAdjustment(entry: TapIndexEntry, adj: Adjustment, source?: string): AdjustmentCheck {
   const id = `adjustment ${adj.adjustment_id} (${adj.kind} of ${adj.amount})`;
   if (entry.status !== 'APPROVED')
     return {
@@ -20,7 +20,11 @@ export function checkAdjustment(entry: TapIndexEntry, adj: Adjustment): Adjustme
       ok: false,
       reason: `${id}: dated ${new Date(adj.occurred_at).toISOString()}, before its tap (${new Date(entry.occurred_at).toISOString()})`,
     };
-  const next: TapIndexEntry = { ...entry, v: entry.v + 1, adj: { ...entry.adj, [adj.adjustment_id]: 1 } };
+  const next: TapIndexEntry = {
+    ...entry,
+    v: entry.v + 1,
+    adj: { ...entry.adj, [adj.adjustment_id]: source ?? 1 },
+  };
   switch (adj.kind) {
     case 'REFUND':
     case 'CHARGEBACK':

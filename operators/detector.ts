@@ -293,11 +293,15 @@ export function createDetector(options: DetectorOptions): Detector {
           });
           continue;
         }
-        if (base.adj[adj.adjustment_id]) {
-          plans.push({ kind: 'done', outcome: applied(adj, base, true) });
+        const appliedBy = base.adj[adj.adjustment_id];
+        if (appliedBy) {
+          // The same record again (a batch replayed after a crash whose Kafka transaction was aborted):
+          // its effect stays applied once, and its output is sent again, as a replayed tap's decision is.
+          const replay = rec.source !== undefined && appliedBy === rec.source;
+          plans.push({ kind: 'done', outcome: applied(adj, base, !replay) });
           continue;
         }
-        const check = checkAdjustment(base, adj);
+        const check = checkAdjustment(base, adj, rec.source);
         if (!check.ok) {
           plans.push({
             kind: 'done',

@@ -228,6 +228,10 @@ export interface TapIndexEntry {
   reversed: number;
   /** Open hold: UNPAID − COLLECTED − WRITE_OFF. */
   held: number;
-  /** Adjustment ids applied. */
-  adj: Record<string, 1>;
+  /**
+   * Adjustment ids applied, each with the source position (topic/partition/offset) of the record that
+   * applied it, or 1 when it had none: the same record delivered again after a crash is a replay whose
+   * output must be re-sent, another record with the same id a duplicate.
+   */
+  adj: Record<string, 1 | string>;
 }

@@ -1,4 +1,4 @@
-// Copies of a stored tap inside a later batch. An exact resend after a conflicting copy is a duplicate
+// Copies of a stored tap or adjustment arriving again. An exact resend after a conflicting copy is a duplicate
 // (its decision repeated), not a conflict; and an adjustment after either copy in the same batch
 // applies to the STORED tap: a conflicting copy must not replace the tap's amount, and a resend must
 // not forget earlier refunds. Found by the JSON Lines fuzz (test/faults/jsonLinesFuzz.test.ts).
@@ -96,5 +96,34 @@ describe('detector: repeats of a tap_id within a batch after a conflict', () => 
       },
     ]);
     expect(out.map(summary)).toEqual(['decision duplicate', 'ADJUSTMENT_REJECTED']);
+  });
+
+  it('an adjustment replayed from the same record is applied output again (not a duplicate), effect once', async () => {
+    const d = detector();
+    const original = tap({ t: T0, amount: 1000 });
+    await d.processBatch([asTap(original)]);
+    const refund = adjustment({ t: T0 + HOUR, tap_id: original.tap_id, kind: 'REFUND', amount: 600 });
+    const at = (source: string) => ({ kind: 'adjustment' as const, adjustment: refund, source });
+    const first = await d.processBatch([at('adjustments/0/7')]);
+    // The Kafka transaction of that batch was lost: the same record comes again and must be re-sent.
+    const replay = await d.processBatch([at('adjustments/0/7')]);
+    const resend = await d.processBatch([at('adjustments/0/9')]);
+    const flags = (o: typeof first) =>
+      o.map((x) => (x.kind === 'applied' ? `applied dup=${x.duplicate}` : x.kind));
+    expect([...flags(first), ...flags(replay), ...flags(resend)]).toEqual([
+      'applied dup=false',
+      'applied dup=false',
+      'applied dup=true',
+    ]);
+    // Applied once: 400 is still open, so 401 more is refused and 400 passes.
+    const more = (amount: number) =>
+      d.processBatch([
+        {
+          kind: 'adjustment',
+          adjustment: adjustment({ t: T0 + 2 * HOUR, tap_id: original.tap_id, kind: 'REFUND', amount }),
+        },
+      ]);
+    expect((await more(401)).map(summary)).toEqual(['ADJUSTMENT_REJECTED']);
+    expect((await more(400)).map(summary)).toEqual(['applied']);
   });
 });
