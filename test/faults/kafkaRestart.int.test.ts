@@ -181,6 +181,16 @@ describe('Kafka broker restarted mid-stream', () => {
       await readAll(env['TOPIC_ADJUSTMENTS_ENRICHED']!, refunds.length, 2000, 120_000, client),
     );
     const dlq = decodeAll('dlq', await readAll(env['TOPIC_DLQ']!, 0, 1000, 10_000, client));
+    // What the sink would store: each tap once on taps-enriched, one alert per REVIEW or BLOCK.
+    const expectedAlerts = [...expected.values()].filter((v) => !v.startsWith('ALLOW:')).length;
+    const enriched = decodeAll(
+      'tapEnriched',
+      await readAll(env['TOPIC_TAPS_ENRICHED']!, taps.length, 1500, 60_000, client),
+    );
+    const alerts = decodeAll(
+      'alert',
+      await readAll(env['TOPIC_ALERTS']!, expectedAlerts, 1500, 60_000, client),
+    );
     expect(workerExit, `the worker exited during the run; ${stderr()}`).toBeNull();
     const stopped = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
@@ -204,12 +214,19 @@ describe('Kafka broker restarted mid-stream', () => {
     expect(appliedIds.length).toBe(refunds.length);
     for (const a of applied) expect(a.amount).toBe(refundsOf.get(a.tap_id)!.amount);
     // The fault hit a worker that had decided some taps and had most of the stream still to come.
+    expect(enriched.length).toBe(taps.length);
+    expect(new Set(enriched.map((t) => t.tap_id))).toEqual(new Set(taps.map((t) => t.tap_id)));
+    expect(expectedAlerts).toBeGreaterThan(0);
+    expect(alerts.length).toBe(expectedAlerts);
+    for (const a of alerts)
+      expect(`${a.decision}:${a.rules.join(',')}`, a.tap_id).toBe(expected.get(a.tap_id));
     expect(offsetAtFault).toBeGreaterThan(0);
     expect(offsetAtFault).toBeLessThan(taps.length / 2);
 
     results.add(`Kafka broker ${signal} + restart mid-stream`, {
       taps: taps.length,
       refunds: refunds.length,
+      alerts: alerts.length,
       faults: 1,
       decisionOffsetAtFault: offsetAtFault,
       producerRetries: sendFailures,
