@@ -1,0 +1,78 @@
+// The detector state a run leaves in Redis, comparable across runs and servers: every key under a
+// prefix (prefix removed), values parsed as the store reads them. A first decision keeps its outcome and rules only, since
+// `decided_at` is wall-clock time. The no-fault reference runs the same detector, with the same
+// record positions, through the Redis store on the shared server under a prefix of its own.
+import type { Redis } from 'ioredis';
+import { createDetector } from '../../operators/detector.ts';
+import { openGeo } from '../../operators/geo.ts';
+import type { EntityType } from '../../operators/entityState.ts';
+import { parseEntity, parseTapIndex } from '../../operators/redis/layout.ts';
+import { createRedisStore } from '../../operators/redisStore.ts';
+import { defaultRuleSet } from '../../operators/rulesFile.ts';
+import { enrichTap, type PiiKey } from '../../schemas/msisdn.ts';
+import type { Tap } from '../../schemas/types.ts';
+
+export async function redisState(redis: Redis, prefix: string): Promise<Map<string, unknown>> {
+  const state = new Map<string, unknown>();
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 2000);
+    cursor = next;
+    // Values as the store reads them (operators/redis/layout.ts): an entity's live events and sums,
+    // a tap's index entry and first decision, a phone's counted month taps (hash and sorted set).
+    const values = keys.length > 0 ? await redis.mget(...keys) : [];
+    for (const [i, key] of keys.entries()) {
+      const name = key.slice(prefix.length);
+      if (/^\{m:[^}]+\}:t$/.test(name)) state.set(name, await redis.hgetall(key));
+      else if (/^\{m:[^}]+\}:z$/.test(name)) state.set(name, await redis.zrange(key, 0, -1, 'WITHSCORES'));
+      const raw = values[i];
+      if (raw === null || raw === undefined) continue;
+      if (name.startsWith('{t:')) {
+        const { entry, decision } = parseTapIndex(raw);
+        state.set(name, entry);
+        if (decision !== null) {
+          const d = JSON.parse(decision) as Record<string, unknown>;
+          state.set(`${name}:d`, `${String(d['decision'])}:${String(d['rules'])}`);
+        }
+      } else state.set(name, parseEntity(name[1] as EntityType, raw));
+    }
+  } while (cursor !== '0');
+  return state;
+}
+
+/**
+ * Runs `taps` in order, in batches of 500, through the detector on the Redis store under `prefix`,
+ * each with the source position the worker gives it (`topic/0/offset` on a 1-partition topic that
+ * holds exactly these taps from offset 0), and returns the state left there.
+ */
+export async function referenceRedisState(
+  redis: Redis,
+  prefix: string,
+  taps: readonly Tap[],
+  pii: PiiKey,
+  topic: string,
+): Promise<Map<string, unknown>> {
+  const detector = createDetector({
+    store: createRedisStore({ redis, keyPrefix: prefix }),
+    rules: defaultRuleSet(),
+    geo: await openGeo(),
+  });
+  for (let i = 0; i < taps.length; i += 500) {
+    const batch = taps.slice(i, i + 500).map((t, j) => {
+      const e = enrichTap(t, pii);
+      if ('error' in e) throw new Error(e.error);
+      return { kind: 'tap' as const, tap: e, source: `${topic}/0/${i + j}` };
+    });
+    await detector.processBatch(batch);
+  }
+  return redisState(redis, prefix);
+}
+
+export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 2000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
+}
