@@ -57,6 +57,8 @@ const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5_000;
 /** Heartbeats while a batch is slow or retried: under the session timeout (30 s) many times over. */
 const HEARTBEAT_MS = 3_000;
+/** Pause before the worker rejoins its group after a consumer crash kafkajs does not restart. */
+const REJOIN_MS = 2_000;
 /** Errors by which kafkajs says this member is no longer (or not yet again) in the group's generation. */
 const MEMBERSHIP_ERRORS = new Set([
   'REBALANCE_IN_PROGRESS',
@@ -146,10 +148,31 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     ready = true;
     markStarted();
   });
+  let rejoinTimer: NodeJS.Timeout | null = null;
   consumer.on(consumer.events.CRASH, (event) => {
     ready = false;
     log.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
+    // kafkajs restarts the consumer only after errors it deems retriable. Some failures while a broker
+    // restarts are not ("Failed to find group coordinator"): the worker would stay up but idle, so it
+    // rejoins the group itself, from the committed offsets, until the broker answers.
+    if (!event.payload.restart) scheduleRejoin();
   });
+  function scheduleRejoin(): void {
+    if (stopping || rejoinTimer) return;
+    rejoinTimer = setTimeout(() => {
+      rejoinTimer = null;
+      if (stopping) return;
+      log.warn('rejoining the consumer group after a crash kafkajs does not restart');
+      // A failed start crashes again (and reschedules through the handler above); a failed connect lands here.
+      consumer
+        .connect()
+        .then(() => consumer.run(runConfig))
+        .catch((e: unknown) => {
+          log.error({ err: e }, 'rejoin failed; trying again');
+          scheduleRejoin();
+        });
+    }, REJOIN_MS);
+  }
   const resumeTimers = new Set<NodeJS.Timeout>();
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
@@ -285,21 +308,46 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
    * A transaction that can be neither committed nor aborted (the broker went away mid-commit) leaves
    * kafkajs's producer in ABORTING or COMMITTING for good: every later batch would fail with
    * "Cannot call beginTransaction", a non-retriable crash, and the worker would sit idle. A new producer
-   * with the same transactional id fences the old one when it connects; the broker aborts the open
-   * transaction, and the batch is processed again from the committed offset.
+   * with the same transactional id fences the old one when it connects, which settles the lost
+   * transaction (aborted, or committed if the broker had already taken the commit). The consumer then
+   * goes back to the committed offset, so the batch is processed again only if it did not commit.
    */
-  async function replaceProducer(cause: unknown): Promise<never> {
+  async function replaceProducer(cause: unknown, topic: string, partition: number): Promise<never> {
     const old = producer;
     producer = newProducer();
     producerFresh = true;
     await old.disconnect().catch(() => undefined);
     log.warn({ err: cause }, 'transaction could not be completed or aborted; the producer is replaced');
+    try {
+      await producer.connect();
+      producerFresh = false;
+      const offset = await committedOffset(topic, partition);
+      if (offset !== null) consumer.seek({ topic, partition, offset });
+    } catch (e) {
+      log.warn(
+        { err: e, topic, partition },
+        'could not re-read the committed offset after replacing the producer',
+      );
+    }
     // kafkajs is CommonJS and spreads its error classes into its exports: Node's ESM loader cannot
     // see them as named exports, hence the default import.
     throw new kafkajs.KafkaJSError(
       `transaction could not be completed or aborted (${(cause as Error)?.message ?? String(cause)}); the batch will be processed again`,
       { retriable: true },
     );
+  }
+
+  /** The group's committed offset of one partition, or null when it has none. */
+  async function committedOffset(topic: string, partition: number): Promise<string | null> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const [found] = await admin.fetchOffsets({ groupId: options.groupId, topics: [topic] });
+      const offset = found?.partitions.find((p) => p.partition === partition)?.offset;
+      return offset === undefined || offset === '-1' ? null : offset;
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   async function commitBatch(topic: string, partition: number, lastOffset: string, out: OutputMessage[]) {
@@ -311,7 +359,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     try {
       transaction = await producer.transaction();
     } catch (e) {
-      return replaceProducer(e);
+      return replaceProducer(e, topic, partition);
     }
     try {
       const byTopic = new Map<string, OutputMessage[]>();
@@ -343,17 +391,18 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           return false;
         },
       );
-      if (!aborted) await replaceProducer(e);
+      if (!aborted) await replaceProducer(e, topic, partition);
       throw e;
     }
   }
 
-  await consumer.run({
+  const runConfig = {
     autoCommit: false,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: 1,
     eachBatch,
-  });
+  };
+  await consumer.run(runConfig);
   const lag = startLagMonitor({
     kafka,
     groupId: options.groupId,
@@ -369,6 +418,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     async stop() {
       stopping = true;
       for (const t of resumeTimers) clearTimeout(t);
+      if (rejoinTimer) clearTimeout(rejoinTimer);
       // consumer.stop() waits for the batch in flight (and its commit) to finish.
       await consumer.stop();
       await lag.stop();
