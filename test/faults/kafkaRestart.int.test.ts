@@ -7,7 +7,7 @@
 // applied once, nothing in the DLQ. FAULT_KAFKA_TAPS scales the stream (default 4,000),
 // FAULT_KAFKA_SIGNAL picks SIGTERM instead.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
@@ -223,6 +223,7 @@ describe('Kafka broker restarted mid-stream', () => {
     expect(offsetAtFault).toBeGreaterThan(0);
     expect(offsetAtFault).toBeLessThan(taps.length / 2);
 
+    rmSync(logPath, { force: true }); // kept only when the test fails, for the person reading it
     results.add(`Kafka broker ${signal} + restart mid-stream`, {
       taps: taps.length,
       refunds: refunds.length,
