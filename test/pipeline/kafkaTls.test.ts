@@ -1,9 +1,9 @@
 // TLS settings of the Kafka clients: files named by the environment, checked at start-up, turned into
 // Node TLS options that always verify the broker (the real handshake: test/services/kafkaTls.int.test.ts).
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../pipeline/config.ts';
 import { kafkaTls, kafkaUnavailable } from '../../pipeline/kafka.ts';
 
@@ -17,6 +17,7 @@ const ca = file('ca.pem', '-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE
 const cert = file('client.pem', 'CERT');
 const key = file('client.key', 'KEY');
 const keyPassword = file('key-password', 'key-secret\n');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('Kafka TLS configuration', () => {
   it('is off by default, and KAFKA_SSL alone trusts the system CAs', () => {
