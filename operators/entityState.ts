@@ -81,24 +81,34 @@ export function cloneState(s: EntityState): EntityState {
   return c;
 }
 
-function trim(s: EntityState, args: Omit<InsertEventArgs, 'event' | 'month'>): void {
+/**
+ * Drops what fell out of retention. `e` is always replaced by a new array, never changed in place, so
+ * a caller may keep the array it was handed (operators/memoryStore.ts shares it with its snapshots).
+ */
+function trim(s: EntityState, args: Omit<InsertEventArgs, 'month'>, inserted: boolean): void {
   const cut = s.m - args.retentionMs;
-  s.e = s.e.filter((ev) => ev[1] > cut);
+  const kept = s.e.filter((ev) => ev[1] > cut);
+  if (inserted && args.event[1] > cut) kept.push(args.event);
+  s.e = kept;
   if (s.h && args.holdWindowMs !== undefined) {
     const holdCut = s.m - args.holdWindowMs;
-    for (const [tap, hold] of Object.entries(s.h))
+    for (const tap in s.h) {
+      const hold = s.h[tap]!;
       if (hold[0] <= holdCut || hold[1] <= hold[2]) delete s.h[tap];
+    }
   }
   if (s.ad && args.adjustmentKeepMs !== undefined) {
     const adjCut = s.m - args.adjustmentKeepMs;
-    for (const [id, t] of Object.entries(s.ad)) if (t <= adjCut) delete s.ad[id];
+    for (const id in s.ad) if (s.ad[id]! <= adjCut) delete s.ad[id];
   }
   if (s.mo) {
-    const months = [...new Set(Object.keys(s.mo).map((k) => k.slice(0, 7)))].sort().reverse();
-    const oldest = months[MONTHS_KEPT - 1];
-    if (oldest !== undefined) {
+    const months = [...new Set(Object.keys(s.mo).map((k) => k.slice(0, 7)))];
+    // Every month in `mt` has its key in `mo` (both are written together and only dropped here), so
+    // with no more than MONTHS_KEPT months nothing is older than the oldest kept: skip the scans.
+    if (months.length > MONTHS_KEPT) {
+      const oldest = months.sort().reverse()[MONTHS_KEPT - 1]!;
       for (const k of Object.keys(s.mo)) if (k.slice(0, 7) < oldest) delete s.mo[k];
-      if (s.mt) for (const [id, k] of Object.entries(s.mt)) if (k[0].slice(0, 7) < oldest) delete s.mt[id];
+      if (s.mt) for (const id in s.mt) if (s.mt[id]![0].slice(0, 7) < oldest) delete s.mt[id];
     }
   }
 }
@@ -121,7 +131,6 @@ export function insertEvent(state: EntityState | undefined, args: InsertEventArg
   const id = args.event[0];
   const inserted = !s.e.some((ev) => ev[0] === id) && s.mt?.[id] === undefined;
   if (inserted) {
-    s.e.push(args.event);
     if (args.event[1] > s.m) s.m = args.event[1];
     if (args.month && args.month.amount !== 0) {
       s.mo ??= {};
@@ -130,7 +139,7 @@ export function insertEvent(state: EntityState | undefined, args: InsertEventArg
       s.mt[id] = [args.month.key, args.event[1], args.month.amount];
     }
   }
-  trim(s, args);
+  trim(s, args, inserted);
   return { inserted, prevMax, state: s };
 }
 

@@ -12,6 +12,9 @@ import {
   removeEvent,
   undoPhoneAdjustment,
   type EntityState,
+  type EntityType,
+  type Hold,
+  type MonthTap,
   type TapIndexEntry,
 } from './entityState.ts';
 import type { EntityRef, FinishOp, StateStore, StoreOp, StoreResult, TapRecord } from './stateStore.ts';
@@ -38,8 +41,43 @@ const SWEEP_EVERY = 50_000;
 /** How far behind the newest tap's event time expired state is really dropped. */
 const EVICTION_GRACE = 3 * 86_400_000;
 
+/**
+ * What the rules read of an entity right after an insert, without copying its history: the event
+ * array is shared (entityState.ts replaces it on every write instead of changing it), month sums and
+ * holds are copied (a later operation of the batch changes them in place), and of the month taps
+ * only those dated after the inserted tap, the only ones monthSumAt subtracts at its time (the Redis
+ * store returns the same). Applied adjustment ids are not read by any rule and are left out.
+ */
+function snapshot(s: EntityState, t: number): EntityState {
+  const c: EntityState = { m: s.m, e: s.e };
+  if (s.mo) c.mo = { ...s.mo };
+  if (s.h) {
+    const h: Record<string, Hold> = {};
+    for (const k in s.h) {
+      const v = s.h[k]!;
+      h[k] = [v[0], v[1], v[2]];
+    }
+    c.h = h;
+  }
+  // Month taps are never dated after `m`: a tap at or after it has none later than itself.
+  if (s.mt && t < s.m) {
+    let later: Record<string, MonthTap> | undefined;
+    for (const id in s.mt) {
+      const k = s.mt[id]!;
+      if (k[1] > t) (later ??= {})[id] = k;
+    }
+    if (later) c.mt = later;
+  }
+  return c;
+}
+
 export function createMemoryStore(): MemoryStore {
-  const entities = new Map<string, Slot<EntityState>>();
+  // One map per entity type, keyed by the bare id: no key string built per operation.
+  const entities: Record<EntityType, Map<string, Slot<EntityState>>> = {
+    a: new Map(),
+    m: new Map(),
+    d: new Map(),
+  };
   // Tap index values are kept as JSON text, as in Redis: millions of them then cost the GC nothing
   // to trace, and they are parsed only for the rare duplicate or adjustment.
   const taps = new Map<string, Slot<{ entry: string; decision: string | null }>>();
@@ -50,7 +88,6 @@ export function createMemoryStore(): MemoryStore {
   let now = -Infinity;
   let writes = 0;
 
-  const key = (ref: EntityRef) => `${ref.type}:${ref.id}`;
   const advance = (t: number) => {
     if (t > now) now = t;
     if (++writes % SWEEP_EVERY === 0) sweep();
@@ -60,7 +97,7 @@ export function createMemoryStore(): MemoryStore {
   // reach must stay, or the two stores would decide the same records differently.
   const expired = (slot: Slot<unknown>) => slot.expiresAt + EVICTION_GRACE <= now;
   const sweep = () => {
-    for (const [k, slot] of entities) if (expired(slot)) entities.delete(k);
+    for (const map of Object.values(entities)) for (const [k, slot] of map) if (expired(slot)) map.delete(k);
     for (const [k, slot] of taps) if (expired(slot)) taps.delete(k);
   };
   const live = <T>(map: Map<string, Slot<T>>, k: string): Slot<T> | undefined => {
@@ -71,8 +108,19 @@ export function createMemoryStore(): MemoryStore {
     }
     return slot;
   };
-  const touchEntity = (k: string, state: EntityState, ttlMs: number, t: number) => {
-    entities.set(k, { value: state, expiresAt: Math.max(t, state.m) + ttlMs });
+  const touchEntity = (
+    map: Map<string, Slot<EntityState>>,
+    id: string,
+    slot: Slot<EntityState> | undefined,
+    state: EntityState,
+    ttlMs: number,
+    t: number,
+  ) => {
+    const expiresAt = Math.max(t, state.m) + ttlMs;
+    if (slot) {
+      slot.value = state;
+      slot.expiresAt = expiresAt;
+    } else map.set(id, { value: state, expiresAt });
   };
 
   function apply(op: StoreOp): StoreResult {
@@ -88,11 +136,13 @@ export function createMemoryStore(): MemoryStore {
         return { op: 'claimTap', status: 'new' };
       }
       case 'insertEvent': {
-        advance(op.event[1]);
-        const k = key(op.entity);
-        const r = insertEvent(live(entities, k)?.value, op);
-        touchEntity(k, r.state, op.ttlMs, op.event[1]);
-        return { op: 'insertEvent', inserted: r.inserted, prevMax: r.prevMax, state: cloneState(r.state) };
+        const t = op.event[1];
+        advance(t);
+        const map = entities[op.entity.type];
+        const slot = live(map, op.entity.id);
+        const r = insertEvent(slot?.value, op);
+        touchEntity(map, op.entity.id, slot, r.state, op.ttlMs, t);
+        return { op: 'insertEvent', inserted: r.inserted, prevMax: r.prevMax, state: snapshot(r.state, t) };
       }
       case 'adjustTap': {
         const found = live(taps, op.tapId);
@@ -107,9 +157,9 @@ export function createMemoryStore(): MemoryStore {
       case 'adjustPhone': {
         // Adjustments come weeks after their tap; only taps move the eviction clock.
         if (++writes % SWEEP_EVERY === 0) sweep();
-        const k = key({ type: 'm', id: op.msisdnHash });
-        const r = adjustPhone(live(entities, k)?.value, op.adjustment);
-        touchEntity(k, r.state, op.ttlMs, op.adjustment.occurredAt);
+        const slot = live(entities.m, op.msisdnHash);
+        const r = adjustPhone(slot?.value, op.adjustment);
+        touchEntity(entities.m, op.msisdnHash, slot, r.state, op.ttlMs, op.adjustment.occurredAt);
         return { op: 'adjustPhone', applied: r.applied };
       }
     }
@@ -136,10 +186,10 @@ export function createMemoryStore(): MemoryStore {
             break;
           }
           case 'removeEvent':
-            removeEvent(live(entities, key(op.entity))?.value, op.tapId, op.month);
+            removeEvent(live(entities[op.entity.type], op.entity.id)?.value, op.tapId, op.month);
             break;
           case 'undoAdjustPhone':
-            undoPhoneAdjustment(live(entities, key({ type: 'm', id: op.msisdnHash }))?.value, op.adjustment);
+            undoPhoneAdjustment(live(entities.m, op.msisdnHash)?.value, op.adjustment);
             break;
         }
       }
@@ -147,9 +197,9 @@ export function createMemoryStore(): MemoryStore {
     },
     roundTrips: () => 0,
     close: () => Promise.resolve(),
-    stats: () => ({ entities: entities.size, taps: taps.size }),
+    stats: () => ({ entities: entities.a.size + entities.m.size + entities.d.size, taps: taps.size }),
     entity: (ref) => {
-      const s = live(entities, key(ref))?.value;
+      const s = live(entities[ref.type], ref.id)?.value;
       return s ? cloneState(s) : undefined;
     },
     tap: (id) => {
