@@ -1,176 +1,345 @@
 /**
  * Lua scripts of the Redis store. Each touches the keys of one hash tag (an account, a phone, a
  * device, or one tap's index entry), so Redis Cluster can shard by entity, and is idempotent by
- * itself. They mirror operators/entityState.ts line by line; the conformance suite checks both.
- * Entity state is one JSON string per key (cjson): compact, one GET and one SET per script.
+ * itself. They mirror operators/entityState.ts; the conformance suite and the store-equivalence
+ * property check both stores decide alike.
+ *
+ * Layout (operators/redis/layout.ts packs and reads it on the Node side):
+ *  - entity `{a:…}` `{m:…}` `{d:…}`: one string, a header then the events in the order applied.
+ *      header  account/device: m US c        phone: m US c US mo US holds US adjustments
+ *      events  RS tap_id US occurred_at US …the rest of the tuple (packed by Node, never parsed here)
+ *    m = newest event time, c = the cut of the last trim: only events later than c are the entity's
+ *    events. Writes are O(1) amortised: an insert appends one event, and the trim drops dead events
+ *    from the front only (each is dropped once); nothing decodes or re-encodes the window. A dead
+ *    event behind a live one stays in the string until it reaches the front, invisible (Node filters
+ *    by c). The phone's small maps (month sums, holds, adjustment ids) stay cjson, decoded only when
+ *    an operation needs them.
+ *  - phone month taps (`mt` in entityState.ts) beside the phone, same hash tag: `{m:…}:t` hash
+ *    tap_id → month key US occurred_at US amount (was the tap counted: O(1)), and `{m:…}:z` sorted
+ *    set tap_id by occurred_at (the month's taps dated after a tap: O(log n + later)). Both get the
+ *    phone's TTL whenever the phone key is written, so they never outlive it.
+ *  - tap index `{t:…}`: the entry, then NL and the first decision's JSON once recorded (the first
+ *    decision stays, as SET NX did on the separate decision key this replaces). Claimed with SET NX
+ *    GET, no script. The entry is a JSON array (layout.ts ENTRY_FIELDS), a third smaller than the
+ *    object.
  */
 
-/** Shared helpers: decode a state (cjson turns an empty array into an object), trim it. */
-const prelude = `
-local function load(key)
-  local raw = redis.call('GET', key)
-  if not raw then return { m = -1, e = {} } end
-  local s = cjson.decode(raw)
-  if type(s.e) ~= 'table' then s.e = {} end
-  return s
-end
-local function save(key, s, ttl)
-  redis.call('SET', key, cjson.encode(s), 'PX', ttl)
-end
-local function trim(s, retention, holdWindow, adjKeep)
-  local cut = s.m - retention
-  local kept = {}
-  for i = 1, #s.e do
-    if s.e[i][2] > cut then kept[#kept + 1] = s.e[i] end
-  end
-  s.e = kept
-  if s.h and holdWindow then
-    local holdCut = s.m - holdWindow
-    for tap, hold in pairs(s.h) do
-      if hold[1] <= holdCut or hold[2] <= hold[3] then s.h[tap] = nil end
-    end
-  end
-  if s.ad and adjKeep then
-    local adjCut = s.m - adjKeep
-    for id, t in pairs(s.ad) do
-      if t <= adjCut then s.ad[id] = nil end
-    end
-  end
-  if s.mo then
-    local seen, months = {}, {}
-    for k in pairs(s.mo) do
-      local mon = string.sub(k, 1, 7)
-      if not seen[mon] then seen[mon] = true; months[#months + 1] = mon end
-    end
-    table.sort(months, function(a, b) return a > b end)
-    local oldest = months[3]
-    if oldest then
-      for k in pairs(s.mo) do
-        if string.sub(k, 1, 7) < oldest then s.mo[k] = nil end
-      end
-      if type(s.mt) == 'table' then
-        for id, k in pairs(s.mt) do
-          if string.sub(k[1], 1, 7) < oldest then s.mt[id] = nil end
-        end
-      end
-    end
+/** Event (RS) and field (US) separators: ids and currencies are validated free of control characters. */
+const helpers = `
+local RS, US = '\\30', '\\31'
+local function split(head)
+  local f, s = {}, 1
+  while true do
+    local u = string.find(head, US, s, true)
+    if not u then f[#f + 1] = string.sub(head, s); return f end
+    f[#f + 1] = string.sub(head, s, u - 1)
+    s = u + 1
   end
 end
-`;
-
-/** KEYS: index, decision. ARGV: entry JSON, ttl. → {1} new | {0, entry, decision|nil} */
-export const claimTap = `
-local cur = redis.call('GET', KEYS[1])
-if cur then return { 0, cur, redis.call('GET', KEYS[2]) or false } end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return { 1 }
+-- header fields and the events part (from the first RS), or nil when the key is absent
+local function load(raw)
+  if not raw then return nil, '' end
+  local p = string.find(raw, RS, 1, true) or (#raw + 1)
+  return split(string.sub(raw, 1, p - 1)), string.sub(raw, p)
+end
+-- occurred_at of the event starting at p (an RS)
+local function timeAt(ev, p)
+  local a = string.find(ev, US, p + 1, true)
+  local b = string.find(ev, US, a + 1, true)
+  return tonumber(string.sub(ev, a + 1, (b or (#ev + 1)) - 1))
+end
+local function nextAt(ev, p)
+  return string.find(ev, RS, p + 1, true) or (#ev + 1)
+end
+-- an event of this tap later than cut (one of the entity's events)
+local function findLive(ev, id, cut)
+  local needle, from = RS .. id .. US, 1
+  while true do
+    local p = string.find(ev, needle, from, true)
+    if not p then return false end
+    if timeAt(ev, p) > cut then return true end
+    from = p + 1
+  end
+end
+-- only the events later than cut (a full pass: when the cut moves back, i.e. retention grew)
+local function compact(ev, cut)
+  local parts, p, n = {}, 1, #ev
+  while p <= n do
+    local q = nextAt(ev, p)
+    if timeAt(ev, p) > cut then parts[#parts + 1] = string.sub(ev, p, q - 1) end
+    p = q
+  end
+  return table.concat(parts)
+end
+-- drops dead events from the front (each event is dropped once: O(1) amortised)
+local function stripFront(ev, cut)
+  local p, n = 1, #ev
+  while p <= n and timeAt(ev, p) <= cut do p = nextAt(ev, p) end
+  if p == 1 then return ev end
+  return string.sub(ev, p)
+end
+-- every event of this tap removed; also says whether one was later than cut
+local function without(ev, id, cut)
+  local needle, parts, from, live = RS .. id .. US, {}, 1, false
+  while true do
+    local p = string.find(ev, needle, from, true)
+    if not p then break end
+    if timeAt(ev, p) > cut then live = true end
+    parts[#parts + 1] = string.sub(ev, from, p - 1)
+    from = nextAt(ev, p)
+  end
+  if from == 1 then return ev, false end
+  parts[#parts + 1] = string.sub(ev, from)
+  return table.concat(parts), live
+end
+local function decodeMap(s)
+  if s == nil or s == '' then return {} end
+  return cjson.decode(s)
+end
+local function encodeMap(t)
+  if next(t) == nil then return '' end
+  return cjson.encode(t)
+end
 `;
 
 /**
- * KEYS: entity. ARGV: event JSON, tap_id, event time, retention, ttl, month key|'', month amount,
- * hold window|'', adjustment keep|''. → {inserted 0|1, prevMax, state JSON}
+ * KEYS: account or device. ARGV: packed event (RS…), tap_id, event time, retention, ttl.
+ * → {inserted 0|1, prevMax, state string}
  */
-export const insertEvent = `${prelude}
-local s = load(KEYS[1])
-local prev = s.m
-local id = ARGV[2]
-local found = false
-for i = 1, #s.e do
-  if s.e[i][1] == id then found = true; break end
+export const insertEvent = `${helpers}
+local raw = redis.call('GET', KEYS[1])
+local f, ev = load(raw)
+local m, c = -1, nil
+if f then m, c = tonumber(f[1]), tonumber(f[2]) end
+local prev = m
+local id, t = ARGV[2], tonumber(ARGV[3])
+local found = c ~= nil and findLive(ev, id, c)
+if not found and t > m then m = t end
+local cut = m - tonumber(ARGV[4])
+if c ~= nil and cut < c then ev = compact(ev, c) end
+if not found and t > cut then ev = ev .. ARGV[1] end
+ev = stripFront(ev, cut)
+local out = tostring(m) .. US .. tostring(cut) .. ev
+redis.call('SET', KEYS[1], out, 'PX', ARGV[5])
+return { found and 0 or 1, tostring(prev), out }
+`;
+
+/** Phone helpers: header fields, TTL of the month-tap keys, month trim. */
+const phoneHelpers = `
+local function phoneHead(f)
+  if not f then return -1, nil, '', '', '' end
+  return tonumber(f[1]), tonumber(f[2]), f[3] or '', f[4] or '', f[5] or ''
 end
-if type(s.mt) == 'table' and s.mt[id] then found = true end
-local inserted = 0
+local function phoneOut(m, c, mo, h, ad, ev)
+  return tostring(m) .. US .. tostring(c) .. US .. mo .. US .. h .. US .. ad .. ev
+end
+local function expireAux(ttl)
+  redis.call('PEXPIRE', KEYS[2], ttl)
+  redis.call('PEXPIRE', KEYS[3], ttl)
+end
+-- month sums of the 3 newest months only, and their counted taps (rare: a month appears)
+local function trimMonths(mo)
+  local seen, months = {}, {}
+  for k in pairs(mo) do
+    local mon = string.sub(k, 1, 7)
+    if not seen[mon] then seen[mon] = true; months[#months + 1] = mon end
+  end
+  table.sort(months, function(a, b) return a > b end)
+  local oldest = months[3]
+  if not oldest then return false end
+  local dropped = false
+  for k in pairs(mo) do
+    if string.sub(k, 1, 7) < oldest then mo[k] = nil; dropped = true end
+  end
+  if not dropped then return false end
+  local all = redis.call('HGETALL', KEYS[2])
+  for i = 1, #all, 2 do
+    if string.sub(all[i + 1], 1, 7) < oldest then
+      redis.call('HDEL', KEYS[2], all[i])
+      redis.call('ZREM', KEYS[3], all[i])
+    end
+  end
+  return true
+end
+`;
+
+/**
+ * KEYS: phone, its month taps hash, its month taps by time. ARGV: packed event (RS…), tap_id, event
+ * time, retention, ttl, month key|'', month amount, hold window|'', adjustment keep|''.
+ * → {inserted 0|1, prevMax, state string, later month taps: tap_id, "month US time US amount", …}
+ */
+export const insertPhoneEvent = `${helpers}${phoneHelpers}
+local raw = redis.call('GET', KEYS[1])
+local f, ev = load(raw)
+local m, c, mos, hs, ads = phoneHead(f)
+local prev = m
+local id, t = ARGV[2], tonumber(ARGV[3])
+local mk, amount = ARGV[6], tonumber(ARGV[7])
+local found = (c ~= nil and findLive(ev, id, c)) or redis.call('HEXISTS', KEYS[2], id) == 1
+local mo = nil
 if not found then
-  inserted = 1
-  s.e[#s.e + 1] = cjson.decode(ARGV[1])
-  local t = tonumber(ARGV[3])
-  if t > s.m then s.m = t end
-  local amount = tonumber(ARGV[7])
-  if ARGV[6] ~= '' and amount ~= 0 then
-    if type(s.mo) ~= 'table' then s.mo = {} end
-    s.mo[ARGV[6]] = (s.mo[ARGV[6]] or 0) + amount
-    if type(s.mt) ~= 'table' then s.mt = {} end
-    s.mt[id] = { ARGV[6], t, amount }
+  if t > m then m = t end
+  if mk ~= '' and amount ~= 0 then
+    mo = decodeMap(mos)
+    mo[mk] = (mo[mk] or 0) + amount
+    redis.call('HSET', KEYS[2], id, mk .. US .. ARGV[3] .. US .. ARGV[7])
+    redis.call('ZADD', KEYS[3], t, id)
   end
 end
-trim(s, tonumber(ARGV[4]), tonumber(ARGV[8]), tonumber(ARGV[9]))
-local enc = cjson.encode(s)
-redis.call('SET', KEYS[1], enc, 'PX', ARGV[5])
-return { inserted, tostring(prev), enc }
-`;
-
-/** KEYS: entity. ARGV: tap_id, month key|'', amount. */
-export const removeEvent = `${prelude}
-local raw = redis.call('GET', KEYS[1])
-if not raw then return 0 end
-local s = load(KEYS[1])
-local kept, removed = {}, false
-for i = 1, #s.e do
-  if s.e[i][1] == ARGV[1] then removed = true else kept[#kept + 1] = s.e[i] end
+local cut = m - tonumber(ARGV[4])
+if c ~= nil and cut < c then ev = compact(ev, c) end
+if not found and t > cut then ev = ev .. ARGV[1] end
+ev = stripFront(ev, cut)
+local holdWindow, adjKeep = tonumber(ARGV[8]), tonumber(ARGV[9])
+if hs ~= '' and holdWindow then
+  local h, holdCut, changed = cjson.decode(hs), m - holdWindow, false
+  for tap, hold in pairs(h) do
+    if hold[1] <= holdCut or hold[2] <= hold[3] then h[tap] = nil; changed = true end
+  end
+  if changed then hs = encodeMap(h) end
 end
-local counted = type(s.mt) == 'table' and s.mt[ARGV[1]] ~= nil
-if counted then s.mt[ARGV[1]] = nil end
-if not removed and not counted then return 0 end
-s.e = kept
-if ARGV[2] ~= '' and type(s.mo) == 'table' and s.mo[ARGV[2]] then
-  s.mo[ARGV[2]] = s.mo[ARGV[2]] - tonumber(ARGV[3])
+if ads ~= '' and adjKeep then
+  local ad, adjCut, changed = cjson.decode(ads), m - adjKeep, false
+  for aid, at in pairs(ad) do
+    if at <= adjCut then ad[aid] = nil; changed = true end
+  end
+  if changed then ads = encodeMap(ad) end
 end
-redis.call('SET', KEYS[1], cjson.encode(s), 'KEEPTTL')
-return 1
-`;
-
-/** KEYS: index. ARGV: adjustment id, expected version, entry JSON, ttl. → ok|unknown|duplicate|conflict */
-export const adjustTap = `
-local cur = redis.call('GET', KEYS[1])
-if not cur then return 'unknown' end
-local e = cjson.decode(cur)
-if type(e.adj) == 'table' and e.adj[ARGV[1]] then return 'duplicate' end
-if e.v ~= tonumber(ARGV[2]) then return 'conflict' end
-local ttl = math.max(redis.call('PTTL', KEYS[1]), tonumber(ARGV[4]))
-redis.call('SET', KEYS[1], ARGV[3], 'PX', ttl)
-return 'ok'
-`;
-
-const phoneEffect = `
-local function effect(s, kind, tap, amount, month, t, sign)
-  if kind == 'REFUND' or kind == 'CHARGEBACK' then
-    if type(s.mo) ~= 'table' then s.mo = {} end
-    s.mo[month] = (s.mo[month] or 0) - sign * amount
-  elseif kind == 'UNPAID' then
-    if type(s.h) ~= 'table' then s.h = {} end
-    local hold = s.h[tap] or { t, 0, 0 }
-    if sign == 1 and t > hold[1] then hold[1] = t end
-    hold[2] = hold[2] + sign * amount
-    s.h[tap] = hold
-  elseif kind == 'COLLECTED' then
-    if type(s.h) == 'table' and s.h[tap] then
-      s.h[tap][3] = s.h[tap][3] + sign * amount
+-- more than 3 month keys may mean a month to drop (3 keys are at most 3 months)
+if mo == nil and select(2, string.gsub(mos, '|', '|')) > 3 then mo = decodeMap(mos) end
+if mo ~= nil then
+  trimMonths(mo)
+  mos = encodeMap(mo)
+end
+local out = phoneOut(m, cut, mos, hs, ads, ev)
+redis.call('SET', KEYS[1], out, 'PX', ARGV[5])
+if mos ~= '' then expireAux(ARGV[5]) end
+local later = {}
+if mk ~= '' and mos ~= '' then
+  local ids = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ARGV[3], '+inf')
+  for from = 1, #ids, 1000 do
+    local chunk = { unpack(ids, from, math.min(from + 999, #ids)) }
+    local vals = redis.call('HMGET', KEYS[2], unpack(chunk))
+    for i = 1, #chunk do
+      if vals[i] and string.sub(vals[i], 1, #mk + 1) == mk .. US then
+        later[#later + 1] = chunk[i]
+        later[#later + 1] = vals[i]
+      end
     end
   end
 end
+return { found and 0 or 1, tostring(prev), out, later }
 `;
 
-/** KEYS: phone. ARGV: adjustment id, kind, tap_id, amount, month key, event time, ttl. → 1 applied | 0 */
-export const adjustPhone = `${prelude}${phoneEffect}
-local s = load(KEYS[1])
-if type(s.ad) ~= 'table' then s.ad = {} end
-if s.ad[ARGV[1]] then return 0 end
-local t = tonumber(ARGV[6])
-s.ad[ARGV[1]] = t
-effect(s, ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], t, 1)
-local ttl = math.max(redis.call('PTTL', KEYS[1]), tonumber(ARGV[7]))
-save(KEYS[1], s, ttl)
+/** KEYS: account or device. ARGV: tap_id. */
+export const removeEvent = `${helpers}
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local f, ev = load(raw)
+local kept = without(ev, ARGV[1], tonumber(f[2]))
+if kept == ev then return 0 end
+redis.call('SET', KEYS[1], f[1] .. US .. f[2] .. kept, 'KEEPTTL')
 return 1
 `;
 
-/** KEYS: phone. ARGV: adjustment id, kind, tap_id, amount, month key, event time. */
-export const undoAdjustPhone = `${prelude}${phoneEffect}
+/** KEYS: phone, month taps hash, month taps by time. ARGV: tap_id, month key|'', amount. */
+export const removePhoneEvent = `${helpers}${phoneHelpers}
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
-local s = load(KEYS[1])
-if type(s.ad) ~= 'table' or not s.ad[ARGV[1]] then return 0 end
-s.ad[ARGV[1]] = nil
-effect(s, ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6]), -1)
-redis.call('SET', KEYS[1], cjson.encode(s), 'KEEPTTL')
+local f, ev = load(raw)
+local m, c, mos, hs, ads = phoneHead(f)
+local kept, live = without(ev, ARGV[1], c)
+local counted = redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1
+if counted then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('ZREM', KEYS[3], ARGV[1])
+end
+if (live or counted) and ARGV[2] ~= '' and mos ~= '' then
+  local mo = cjson.decode(mos)
+  if mo[ARGV[2]] then
+    mo[ARGV[2]] = mo[ARGV[2]] - tonumber(ARGV[3])
+    mos = cjson.encode(mo)
+  end
+end
+if kept == ev and not counted then return 0 end
+redis.call('SET', KEYS[1], phoneOut(m, c, mos, hs, ads, kept), 'KEEPTTL')
+return 1
+`;
+
+/**
+ * KEYS: index. ARGV: adjustment id, expected version, packed entry, ttl. → ok|unknown|duplicate|conflict
+ * The packed entry is a JSON array: [1] is the version, [16] the adjustment ids applied.
+ */
+export const adjustTap = `
+local cur = redis.call('GET', KEYS[1])
+if not cur then return 'unknown' end
+local nl = string.find(cur, '\\n', 1, true)
+local e = cjson.decode(nl and string.sub(cur, 1, nl - 1) or cur)
+if type(e[16]) == 'table' and e[16][ARGV[1]] then return 'duplicate' end
+if e[1] ~= tonumber(ARGV[2]) then return 'conflict' end
+local ttl = math.max(redis.call('PTTL', KEYS[1]), tonumber(ARGV[4]))
+redis.call('SET', KEYS[1], ARGV[3] .. (nl and string.sub(cur, nl) or ''), 'PX', ttl)
+return 'ok'
+`;
+
+/**
+ * KEYS: index. ARGV: decision JSON. The first decision stays (a tap decided again after a crash keeps
+ * what was published first). A SET of the joined value rather than APPEND: APPEND leaves the string
+ * with twice its length allocated (sds growth), and the index keeps every tap for 400 days.
+ */
+export const recordDecision = `
+local cur = redis.call('GET', KEYS[1])
+if not cur or string.find(cur, '\\n', 1, true) then return 0 end
+redis.call('SET', KEYS[1], cur .. '\\n' .. ARGV[1], 'KEEPTTL')
+return 1
+`;
+
+const phoneEffect = `
+local function effect(mo, h, kind, tap, amount, month, t, sign)
+  if kind == 'REFUND' or kind == 'CHARGEBACK' then
+    mo[month] = (mo[month] or 0) - sign * amount
+  elseif kind == 'UNPAID' then
+    local hold = h[tap] or { t, 0, 0 }
+    if sign == 1 and t > hold[1] then hold[1] = t end
+    hold[2] = hold[2] + sign * amount
+    h[tap] = hold
+  elseif kind == 'COLLECTED' then
+    if h[tap] then h[tap][3] = h[tap][3] + sign * amount end
+  end
+end
+`;
+
+/**
+ * KEYS: phone, month taps hash, month taps by time. ARGV: adjustment id, kind, tap_id, amount, month
+ * key, event time, ttl. → 1 applied | 0
+ */
+export const adjustPhone = `${helpers}${phoneHelpers}${phoneEffect}
+local raw = redis.call('GET', KEYS[1])
+local f, ev = load(raw)
+local m, c, mos, hs, ads = phoneHead(f)
+local ad = decodeMap(ads)
+if ad[ARGV[1]] then return 0 end
+local t = tonumber(ARGV[6])
+ad[ARGV[1]] = t
+local mo, h = decodeMap(mos), decodeMap(hs)
+effect(mo, h, ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], t, 1)
+local ttl = math.max(redis.call('PTTL', KEYS[1]), tonumber(ARGV[7]))
+redis.call('SET', KEYS[1], phoneOut(m, c or (m - 1), encodeMap(mo), encodeMap(h), encodeMap(ad), ev), 'PX', ttl)
+expireAux(ttl)
+return 1
+`;
+
+/** KEYS: phone, month taps hash, month taps by time. ARGV: adjustment id, kind, tap_id, amount, month key, event time. */
+export const undoAdjustPhone = `${helpers}${phoneHelpers}${phoneEffect}
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local f, ev = load(raw)
+local m, c, mos, hs, ads = phoneHead(f)
+local ad = decodeMap(ads)
+if not ad[ARGV[1]] then return 0 end
+ad[ARGV[1]] = nil
+local mo, h = decodeMap(mos), decodeMap(hs)
+effect(mo, h, ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6]), -1)
+redis.call('SET', KEYS[1], phoneOut(m, c, encodeMap(mo), encodeMap(h), encodeMap(ad), ev), 'KEEPTTL')
 return 1
 `;

@@ -1,23 +1,28 @@
 /**
  * Redis StateStore (ioredis). Scripts are defined once with `defineCommand`, so ioredis calls them by
  * SHA (EVALSHA) and loads them only when Redis answers NOSCRIPT. Each call of `execute` or `finish` is
- * one pipelined round trip. Keys: `${prefix}{a:<account>}`, `{m:<msisdn_hash>}`, `{d:<device>}`,
- * `{t:<tap_id>}` (tap index) and `{t:<tap_id>}:d` (its first decision); every key gets a TTL.
+ * one pipelined round trip. Keys: `${prefix}{a:<account>}`, `{m:<msisdn_hash>}` (with `{m:…}:t` and
+ * `{m:…}:z`, its counted month taps), `{d:<device>}`, and `{t:<tap_id>}` (tap index entry, then its
+ * first decision); every key gets a TTL. Value layout: operators/redisScripts.ts. Per tap: SET NX GET
+ * (claim), three entity scripts, one decision script: no script decodes or re-encodes a window.
  */
 import { Redis, type ChainableCommander } from 'ioredis';
 import { TaplineError } from '../pipeline/errors.ts';
 import type { Decision } from '../schemas/types.ts';
-import type { EntityState, PhoneAdjustment, TapIndexEntry } from './entityState.ts';
+import type { PhoneAdjustment } from './entityState.ts';
+import { packEntry, packEvent, parseEntity, parseTapIndex } from './redis/layout.ts';
 import * as lua from './redisScripts.ts';
 import type { EntityRef, FinishOp, StateStore, StoreResult, TapRecord } from './stateStore.ts';
 
 const scripts = {
-  tlClaimTap: { numberOfKeys: 2, lua: lua.claimTap },
   tlInsertEvent: { numberOfKeys: 1, lua: lua.insertEvent },
+  tlInsertPhoneEvent: { numberOfKeys: 3, lua: lua.insertPhoneEvent },
   tlRemoveEvent: { numberOfKeys: 1, lua: lua.removeEvent },
+  tlRemovePhoneEvent: { numberOfKeys: 3, lua: lua.removePhoneEvent },
   tlAdjustTap: { numberOfKeys: 1, lua: lua.adjustTap },
-  tlAdjustPhone: { numberOfKeys: 1, lua: lua.adjustPhone },
-  tlUndoAdjustPhone: { numberOfKeys: 1, lua: lua.undoAdjustPhone },
+  tlRecordDecision: { numberOfKeys: 1, lua: lua.recordDecision },
+  tlAdjustPhone: { numberOfKeys: 3, lua: lua.adjustPhone },
+  tlUndoAdjustPhone: { numberOfKeys: 3, lua: lua.undoAdjustPhone },
 } as const;
 
 type ScriptName = keyof typeof scripts;
@@ -28,12 +33,6 @@ export interface RedisStoreOptions {
   redis: Redis | string;
   /** config.redis.keyPrefix */
   keyPrefix: string;
-}
-
-function parseState(json: string): EntityState {
-  const s = JSON.parse(json) as EntityState;
-  if (!Array.isArray(s.e)) s.e = []; // cjson writes an empty array as {}
-  return s;
 }
 
 function unavailable(e: unknown): TaplineError {
@@ -56,10 +55,15 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
   }
   const p = options.keyPrefix;
   const entityKey = (ref: EntityRef) => `${p}{${ref.type}:${ref.id}}`;
+  /** A phone's key and its month-tap keys (one hash tag): KEYS of every phone script. */
+  const phoneKeys = (msisdnHash: string): [string, string, string] => {
+    const k = `${p}{m:${msisdnHash}}`;
+    return [k, `${k}:t`, `${k}:z`];
+  };
   const tapKey = (id: string) => `${p}{t:${id}}`;
   /** KEYS and ARGV shared by the scripts that apply and undo a phone adjustment. */
   const phoneAdjustmentArgs = (msisdnHash: string, a: PhoneAdjustment): Array<string | number> => [
-    entityKey({ type: 'm', id: msisdnHash }),
+    ...phoneKeys(msisdnHash),
     a.adjustmentId,
     a.kind,
     a.tapId,
@@ -67,7 +71,6 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
     a.monthKey,
     a.occurredAt,
   ];
-  const decisionKey = (id: string) => `${p}{t:${id}}:d`;
   let trips = 0;
 
   const call =
@@ -89,23 +92,19 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
       return value;
     });
   };
+  const tapRecord = (raw: string): TapRecord => {
+    const { entry, decision } = parseTapIndex(raw);
+    return { entry, decision: decision === null ? null : (JSON.parse(decision) as Decision) };
+  };
 
   return {
     redis,
     roundTrips: () => trips,
     async lookupTaps(ids) {
       const pipe = redis.pipeline();
-      for (const id of ids) pipe.get(tapKey(id)).get(decisionKey(id));
+      for (const id of ids) pipe.get(tapKey(id));
       const res = (await run(pipe)) as Array<string | null>;
-      return ids.map((_, i): TapRecord | null => {
-        const entry = res[2 * i];
-        if (!entry) return null;
-        const d = res[2 * i + 1];
-        return {
-          entry: JSON.parse(entry) as TapIndexEntry,
-          decision: d ? (JSON.parse(d) as Decision) : null,
-        };
-      });
+      return res.map((raw) => (raw ? tapRecord(raw) : null));
     },
     async execute(ops) {
       const pipe = redis.pipeline();
@@ -113,30 +112,44 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
       for (const op of ops) {
         switch (op.op) {
           case 'claimTap':
-            c('tlClaimTap', tapKey(op.tapId), decisionKey(op.tapId), JSON.stringify(op.entry), op.ttlMs);
+            // Redis 7: NX with GET answers the existing value (nil when this call created the key).
+            pipe.set(tapKey(op.tapId), packEntry(op.entry), 'PX', op.ttlMs, 'NX', 'GET');
             break;
-          case 'insertEvent':
-            c(
-              'tlInsertEvent',
-              entityKey(op.entity),
-              JSON.stringify(op.event),
-              op.event[0],
-              op.event[1],
-              op.retentionMs,
-              op.ttlMs,
-              op.month?.key ?? '',
-              op.month?.amount ?? 0,
-              op.holdWindowMs ?? '',
-              op.adjustmentKeepMs ?? '',
-            );
+          case 'insertEvent': {
+            const ev = op.event;
+            if (op.entity.type === 'm')
+              c(
+                'tlInsertPhoneEvent',
+                ...phoneKeys(op.entity.id),
+                packEvent('m', ev),
+                ev[0],
+                ev[1],
+                op.retentionMs,
+                op.ttlMs,
+                op.month?.key ?? '',
+                op.month?.amount ?? 0,
+                op.holdWindowMs ?? '',
+                op.adjustmentKeepMs ?? '',
+              );
+            else
+              c(
+                'tlInsertEvent',
+                entityKey(op.entity),
+                packEvent(op.entity.type, ev),
+                ev[0],
+                ev[1],
+                op.retentionMs,
+                op.ttlMs,
+              );
             break;
+          }
           case 'adjustTap':
             c(
               'tlAdjustTap',
               tapKey(op.tapId),
               op.adjustmentId,
               op.expectedVersion,
-              JSON.stringify(op.entry),
+              packEntry(op.entry),
               op.ttlMs,
             );
             break;
@@ -150,22 +163,16 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
         const r = res[i];
         switch (op.op) {
           case 'claimTap': {
-            const [isNew, entry, decision] = r as [number, string?, string?];
-            if (isNew === 1) return { op: 'claimTap', status: 'new' };
-            return {
-              op: 'claimTap',
-              status: 'seen',
-              entry: JSON.parse(entry!) as TapIndexEntry,
-              decision: decision ? (JSON.parse(decision) as Decision) : null,
-            };
+            if (r === null) return { op: 'claimTap', status: 'new' };
+            return { op: 'claimTap', status: 'seen', ...tapRecord(r as string) };
           }
           case 'insertEvent': {
-            const [inserted, prev, state] = r as [number, string, string];
+            const [inserted, prev, state, later] = r as [number, string, string, string[]?];
             return {
               op: 'insertEvent',
               inserted: inserted === 1,
               prevMax: Number(prev),
-              state: parseState(state),
+              state: parseEntity(op.entity.type, state, later),
             };
           }
           case 'adjustTap':
@@ -181,10 +188,18 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
       for (const op of ops) {
         switch (op.op) {
           case 'recordDecision':
-            pipe.set(decisionKey(op.tapId), JSON.stringify(op.decision), 'PX', op.ttlMs, 'NX');
+            c('tlRecordDecision', tapKey(op.tapId), JSON.stringify(op.decision));
             break;
           case 'removeEvent':
-            c('tlRemoveEvent', entityKey(op.entity), op.tapId, op.month?.key ?? '', op.month?.amount ?? 0);
+            if (op.entity.type === 'm')
+              c(
+                'tlRemovePhoneEvent',
+                ...phoneKeys(op.entity.id),
+                op.tapId,
+                op.month?.key ?? '',
+                op.month?.amount ?? 0,
+              );
+            else c('tlRemoveEvent', entityKey(op.entity), op.tapId);
             break;
           case 'undoAdjustPhone':
             c('tlUndoAdjustPhone', ...phoneAdjustmentArgs(op.msisdnHash, op.adjustment));

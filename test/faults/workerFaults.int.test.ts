@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseTapIndex } from '../../operators/redis/layout.ts';
 import { referenceDecisions } from '../support/referenceDecisions.ts';
 import { configFor, uniqueEnv } from '../support/pipelineEnv.ts';
 import { figures } from './figures.ts';
@@ -89,8 +90,10 @@ describe('worker faults against a no-fault reference', () => {
         for (const k of keys) if ((await redis.type(k)) === 'string') values.push((await redis.get(k)) ?? '');
       } while (cursor !== '0');
       for (const v of values) {
-        if (!v.startsWith('{')) continue;
-        const o = JSON.parse(v) as { tap_id?: string; decision?: string; rules?: string[] };
+        if (!v.startsWith('[')) continue; // tap index entries (operators/redis/layout.ts)
+        const recorded = parseTapIndex(v).decision;
+        if (recorded === null) continue;
+        const o = JSON.parse(recorded) as { tap_id?: string; decision?: string; rules?: string[] };
         if (o.tap_id && o.decision && o.rules) {
           stored++;
           expect(`${o.decision}:${o.rules.join(',')}`, o.tap_id).toBe(expected.get(o.tap_id));

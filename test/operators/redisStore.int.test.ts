@@ -39,7 +39,7 @@ describe('redis store specifics', () => {
     expect(keys.length).toBeGreaterThan(50);
     for (const k of keys) {
       expect(await redis.pttl(k)).toBeGreaterThan(0);
-      expect(k.slice(prefix.length)).toMatch(/^\{[amdt]:[^}]+\}(:d)?$/);
+      expect(k.slice(prefix.length)).toMatch(/^\{[amdt]:[^}]+\}$|^\{m:[^}]+\}:[tz]$/);
     }
   });
 

@@ -1,10 +1,13 @@
 // The detector state a run leaves in Redis, comparable across runs and servers: every key under a
-// prefix (prefix removed), JSON values parsed. A first decision keeps its outcome and rules only, since
-// `decided_at` is wall-clock time. The no-fault reference runs the same detector, with the same
-// record positions, through the Redis store on the shared server under a prefix of its own.
+// prefix (prefix removed), values parsed as the store reads them. A first decision keeps its outcome
+// and rules only, since `decided_at` is wall-clock time. The no-fault reference runs the same
+// detector, with the same record positions, through the Redis store on the shared server under a
+// prefix of its own.
 import type { Redis } from 'ioredis';
 import { createDetector } from '../../operators/detector.ts';
 import { openGeo } from '../../operators/geo.ts';
+import type { EntityType } from '../../operators/entityState.ts';
+import { parseEntity, parseTapIndex } from '../../operators/redis/layout.ts';
 import { createRedisStore } from '../../operators/redisStore.ts';
 import { defaultRuleSet } from '../../operators/rulesFile.ts';
 import { enrichTap, type PiiKey } from '../../schemas/msisdn.ts';
@@ -16,15 +19,24 @@ export async function redisState(redis: Redis, prefix: string): Promise<Map<stri
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 2000);
     cursor = next;
+    // Values as the store reads them (operators/redis/layout.ts): an entity's live events and sums,
+    // a tap's index entry and first decision, a phone's counted month taps (hash and sorted set).
     const values = keys.length > 0 ? await redis.mget(...keys) : [];
-    keys.forEach((key, i) => {
-      const raw = values[i];
-      if (raw === null || raw === undefined) return;
+    for (const [i, key] of keys.entries()) {
       const name = key.slice(prefix.length);
-      const value = JSON.parse(raw) as Record<string, unknown>;
-      if (name.endsWith(':d')) state.set(name, `${String(value['decision'])}:${String(value['rules'])}`);
-      else state.set(name, value);
-    });
+      if (/^\{m:[^}]+\}:t$/.test(name)) state.set(name, await redis.hgetall(key));
+      else if (/^\{m:[^}]+\}:z$/.test(name)) state.set(name, await redis.zrange(key, 0, -1, 'WITHSCORES'));
+      const raw = values[i];
+      if (raw === null || raw === undefined) continue;
+      if (name.startsWith('{t:')) {
+        const { entry, decision } = parseTapIndex(raw);
+        state.set(name, entry);
+        if (decision !== null) {
+          const d = JSON.parse(decision) as Record<string, unknown>;
+          state.set(`${name}:d`, `${String(d['decision'])}:${String(d['rules'])}`);
+        }
+      } else state.set(name, parseEntity(name[1] as EntityType, raw));
+    }
   } while (cursor !== '0');
   return state;
 }
