@@ -50,19 +50,35 @@ export interface PiiKey {
 }
 
 /**
+ * Hashes already computed, by E.164 number, for one process that enriches many taps of the same
+ * phones (a backtest: the HMAC was 7% of its CPU). Cleared when full, so it stays bounded; it lives
+ * only in that process's memory, like the input it was read from.
+ */
+export type PhoneHashCache = Map<string, string>;
+const phoneHashCacheSize = 200_000;
+
+/**
  * The tap as it may be stored: the phone number normalized and replaced by its keyed hash and the
  * key's version. Built field by field so the raw number cannot ride along.
  */
-export function enrichTap(tap: Tap, pii: PiiKey): EnrichedTap | { error: string } {
+export function enrichTap(tap: Tap, pii: PiiKey, hashes?: PhoneHashCache): EnrichedTap | { error: string } {
   const e164 = normalizeMsisdn(tap.msisdn);
   if (e164 === null) {
     return { error: 'msisdn: not a Korean national (010-…) or E.164 (+…) phone number' };
+  }
+  let msisdnHash = hashes?.get(e164);
+  if (msisdnHash === undefined) {
+    msisdnHash = hashMsisdn(e164, pii.key);
+    if (hashes) {
+      if (hashes.size >= phoneHashCacheSize) hashes.clear();
+      hashes.set(e164, msisdnHash);
+    }
   }
   return {
     tap_id: tap.tap_id,
     occurred_at: tap.occurred_at,
     account_id: tap.account_id,
-    msisdn_hash: hashMsisdn(e164, pii.key),
+    msisdn_hash: msisdnHash,
     msisdn_key_version: pii.version,
     carrier: tap.carrier,
     device_id: tap.device_id,

@@ -14,7 +14,13 @@ import { openGeo, type Geo } from '../../operators/geo.ts';
 import { createMemoryStore } from '../../operators/memoryStore.ts';
 import { defaultRuleSet, loadRulesFile, type Rules } from '../../operators/rulesFile.ts';
 import { formatDecisionLine, parseInputLine, readLines } from '../../schemas/jsonLines.ts';
-import { enrichTap, hashMsisdn, normalizeMsisdn, type PiiKey } from '../../schemas/msisdn.ts';
+import {
+  enrichTap,
+  hashMsisdn,
+  normalizeMsisdn,
+  type PhoneHashCache,
+  type PiiKey,
+} from '../../schemas/msisdn.ts';
 import type { CliContext } from '../cliContext.ts';
 import { TaplineError, type ErrorCode } from '../errors.ts';
 
@@ -64,6 +70,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestSummary> 
     rejectsByCode: {},
   };
   const batchSize = o.batchSize ?? 2000;
+  const phoneHashes: PhoneHashCache = new Map();
   let bytes = 0;
   let out = '';
   let rej = '';
@@ -127,7 +134,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestSummary> 
     if (rec.type === 'tap') {
       s.taps++;
       const { type: _t, ...tap } = rec;
-      const enriched = enrichTap(tap, o.pii);
+      const enriched = enrichTap(tap, o.pii, phoneHashes);
       if ('error' in enriched) {
         reject(lineNo, 'VALIDATION_FAILED', enriched.error);
         continue;
