@@ -335,3 +335,28 @@ export function hostileAdjustments(count: number, seed: number): HostileRecord[]
   }
   return out;
 }
+
+/**
+ * Refunds that cannot change any decision, so the reference (taps only) stays exact whatever order the
+ * worker sees the two topics in: only taps of phones whose APPROVED total over the whole stream stays
+ * under every amount threshold (₩300,000 a day), so a refund lowering a month's sum moves no rule.
+ */
+export function safeRefunds(taps: Tap[], seed: number): Adjustment[] {
+  const totals = new Map<string, number>();
+  for (const t of taps)
+    if (t.status === 'APPROVED') totals.set(t.msisdn, (totals.get(t.msisdn) ?? 0) + t.amount);
+  const rand = prng(seed);
+  const out: Adjustment[] = [];
+  for (const t of taps) {
+    if (t.status !== 'APPROVED' || (totals.get(t.msisdn) ?? 0) > 300_000 || rand() > 0.1) continue;
+    out.push({
+      adjustment_id: `refund-${t.tap_id}`,
+      occurred_at: t.occurred_at + 60_000,
+      tap_id: t.tap_id,
+      kind: 'REFUND',
+      amount: rand() < 0.5 ? t.amount : Math.max(1, Math.floor(t.amount / 2)),
+      reason: 'customer request',
+    });
+  }
+  return out;
+}

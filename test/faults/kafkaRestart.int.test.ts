@@ -12,12 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Adjustment, Tap } from '../../schemas/types.ts';
 import { createPrivateKafka, type PrivateKafka } from '../support/privateKafka.ts';
 import { configFor, uniqueEnv } from '../support/pipelineEnv.ts';
 import { referenceDecisions } from '../support/referenceDecisions.ts';
 import { figures } from './figures.ts';
-import { codec, createTopics, decodeAll, prng, readAll, simulatedTaps } from './harness.ts';
+import { codec, createTopics, decodeAll, readAll, safeRefunds, simulatedTaps } from './harness.ts';
 
 const tapCount = Number(process.env['FAULT_KAFKA_TAPS'] ?? 4000);
 const signal = process.env['FAULT_KAFKA_SIGNAL'] === 'SIGTERM' ? 'SIGTERM' : 'SIGKILL';
@@ -31,31 +30,6 @@ afterAll(async () => {
   if (worker && worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
   await broker?.destroy();
 });
-
-/**
- * Refunds that cannot change any decision, so the reference (taps only) stays exact whatever order the
- * worker sees the two topics in: only taps of phones whose APPROVED total over the whole stream stays
- * under every amount threshold (₩300,000 a day), so a refund lowering a month's sum moves no rule.
- */
-function safeRefunds(taps: Tap[], seed: number): Adjustment[] {
-  const totals = new Map<string, number>();
-  for (const t of taps)
-    if (t.status === 'APPROVED') totals.set(t.msisdn, (totals.get(t.msisdn) ?? 0) + t.amount);
-  const rand = prng(seed);
-  const out: Adjustment[] = [];
-  for (const t of taps) {
-    if (t.status !== 'APPROVED' || (totals.get(t.msisdn) ?? 0) > 300_000 || rand() > 0.1) continue;
-    out.push({
-      adjustment_id: `refund-${t.tap_id}`,
-      occurred_at: t.occurred_at + 60_000,
-      tap_id: t.tap_id,
-      kind: 'REFUND',
-      amount: rand() < 0.5 ? t.amount : Math.max(1, Math.floor(t.amount / 2)),
-      reason: 'customer request',
-    });
-  }
-  return out;
-}
 
 /** Sends one chunk, retrying while the broker is away (an idempotent producer: no doubles). */
 async function sendRetrying(
