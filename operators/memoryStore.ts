@@ -15,9 +15,9 @@ import {
   type EntityType,
   type Hold,
   type MonthTap,
-  type TapIndexEntry,
 } from './entityState.ts';
 import type { EntityRef, FinishOp, StateStore, StoreOp, StoreResult, TapRecord } from './stateStore.ts';
+import { packEntry, unpackEntry } from './tapIndexEntry.ts';
 
 interface Slot<T> {
   value: T;
@@ -34,44 +34,6 @@ export interface MemoryStore extends StateStore {
   /** Copies of the state, for tests. */
   entity(ref: EntityRef): EntityState | undefined;
   tap(tapId: string): TapRecord | undefined;
-}
-
-/**
- * The tap index entry's fields in a fixed order: an entry is kept as the JSON array of its values,
- * without its 130 characters of key names (a third of it). `satisfies` fails the build when
- * TapIndexEntry gains a field this list does not name.
- */
-const ENTRY_FIELDS = [
-  'v',
-  'h',
-  'src',
-  'account_id',
-  'msisdn_hash',
-  'platform_id',
-  'creator_id',
-  'carrier',
-  'currency',
-  'occurred_at',
-  'month',
-  'amount',
-  'status',
-  'reversed',
-  'held',
-  'adj',
-] as const satisfies ReadonlyArray<keyof TapIndexEntry>;
-type Missing = Exclude<keyof TapIndexEntry, (typeof ENTRY_FIELDS)[number]>;
-const allEntryFields: [Missing] extends [never] ? true : Missing = true;
-void allEntryFields;
-
-function packEntry(e: TapIndexEntry): string {
-  return JSON.stringify(ENTRY_FIELDS.map((f) => e[f]));
-}
-
-function unpackEntry(json: string): TapIndexEntry {
-  const values = JSON.parse(json) as unknown[];
-  const e: Record<string, unknown> = {};
-  ENTRY_FIELDS.forEach((f, i) => (e[f] = values[i]));
-  return e as unknown as TapIndexEntry;
 }
 
 interface TapSlot {

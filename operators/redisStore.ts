@@ -10,7 +10,8 @@ import { Redis, type ChainableCommander } from 'ioredis';
 import { TaplineError } from '../pipeline/errors.ts';
 import type { Decision } from '../schemas/types.ts';
 import type { PhoneAdjustment } from './entityState.ts';
-import { packEntry, packEvent, parseEntity, parseTapIndex } from './redis/layout.ts';
+import { packEvent, parseEntity, parseTapIndex } from './redis/layout.ts';
+import { packEntry } from './tapIndexEntry.ts';
 import * as lua from './redisScripts.ts';
 import type { EntityRef, FinishOp, StateStore, StoreResult, TapRecord } from './stateStore.ts';
 

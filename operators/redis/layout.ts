@@ -15,6 +15,7 @@ import type {
   MsisdnEvent,
   TapIndexEntry,
 } from '../entityState.ts';
+import { unpackEntry } from '../tapIndexEntry.ts';
 
 export const RS = '\x1e';
 export const US = '\x1f';
@@ -87,44 +88,6 @@ export function parseEntity(type: EntityType, raw: string, later?: readonly stri
 export function parseMonthTap(value: string): MonthTap {
   const [key, t, amount] = value.split(US);
   return [key!, Number(t), Number(amount)];
-}
-
-/**
- * The tap index entry as a JSON array in this field order (the key names were a third of the value,
- * and the index keeps every tap for 400 days). The Lua reads `v` and `adj` by position (1 and 16).
- */
-const ENTRY_FIELDS = [
-  'v',
-  'h',
-  'src',
-  'account_id',
-  'msisdn_hash',
-  'platform_id',
-  'creator_id',
-  'carrier',
-  'currency',
-  'occurred_at',
-  'month',
-  'amount',
-  'status',
-  'reversed',
-  'held',
-  'adj',
-] as const satisfies ReadonlyArray<keyof TapIndexEntry>;
-// A field added to TapIndexEntry must be added above, or it would not be stored.
-const everyField: Exclude<keyof TapIndexEntry, (typeof ENTRY_FIELDS)[number]> extends never ? true : never =
-  true;
-void everyField;
-
-export function packEntry(entry: TapIndexEntry): string {
-  return JSON.stringify(ENTRY_FIELDS.map((k) => entry[k]));
-}
-
-function unpackEntry(json: string): TapIndexEntry {
-  const values = JSON.parse(json) as unknown[];
-  const entry: Record<string, unknown> = {};
-  ENTRY_FIELDS.forEach((k, i) => (entry[k] = values[i]));
-  return entry as unknown as TapIndexEntry;
 }
 
 /** A tap index value: the packed entry, then NL and the first decision's JSON once recorded. */
