@@ -2,7 +2,6 @@
 // publish nothing, bad records reach the DLQ with a reason, adjustments find their tap (also when
 // they arrive first), and repeated kill -9 of the worker process changes no decision.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCodec } from '../../schemas/codec.ts';
@@ -12,17 +11,11 @@ import { silentLogger } from '../../pipeline/logger.ts';
 import { startWorkerFromConfig } from '../../pipeline/wiring.ts';
 import { decryptPayload } from '../../sinks/dlq.ts';
 import { referenceDecisions } from '../support/referenceDecisions.ts';
+import { freePort } from '../support/freePort.ts';
 import { configFor, uniqueEnv } from '../support/pipelineEnv.ts';
 
 const codec = createCodec();
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 const kafka = new Kafka({ clientId: 'worker-test', brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING });
 
 async function createTopics(env: Record<string, string>, partitions: number) {

@@ -9,9 +9,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './freePort.ts';
 
 export interface PrivateClickHouse {
   /** http://127.0.0.1:PORT */
@@ -25,18 +25,6 @@ export interface PrivateClickHouse {
   destroy(): Promise<void>;
   /** Runs one statement over HTTP (for setup and checks); throws with the server's text on failure. */
   sql(statement: string): Promise<string>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 function config(dir: string, httpPort: number, tcpPort: number): string {

@@ -9,9 +9,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, closeSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort } from './freePort.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const kafkaVersion = process.env['KAFKA_VERSION'] ?? '3.9.1';
@@ -50,19 +50,6 @@ export interface PrivateKafka {
   destroy(): Promise<void>;
   /** The broker's own log, for failure messages. */
   log: string;
-}
-
-/** A port nobody listens on now (the kernel picks it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 /** A KRaft cluster id: 16 random bytes, base64url without padding, not starting with '-'. */
