@@ -18,7 +18,7 @@ import { settleRecords, type SourceItem } from '../../settlement/offline.ts';
 import { parsePeriod } from '../../settlement/period.ts';
 import { openEmbeddedStore } from '../../sinks/clickhouse/store.ts';
 import { configFor, uniqueEnv } from '../support/pipelineEnv.ts';
-import { referenceDecisions } from '../support/referenceDecisions.ts';
+import { outcomeOf, referenceDecisions, tallyDecisions } from '../support/referenceDecisions.ts';
 import { figures } from './figures.ts';
 import {
   codec,
@@ -171,12 +171,7 @@ describe('the whole pipeline under worker and sink crashes', () => {
     );
     expect(midStream.length, `decisions log ends at kills: ${progress.join(' ')}`).toBe(kills);
 
-    const onKafka = new Map<string, string>();
-    let duplicates = 0;
-    for (const d of decisions) {
-      if (onKafka.has(d.tap_id)) duplicates++;
-      onKafka.set(d.tap_id, `${d.decision}:${d.rules.join(',')}`);
-    }
+    const { outcomes: onKafka, duplicates } = tallyDecisions(decisions);
     expect(duplicates).toBe(0);
     expect(onKafka).toEqual(expected);
 
@@ -200,7 +195,7 @@ describe('the whole pipeline under worker and sink crashes', () => {
       const stored = await store.query<{ tap_id: string; decision: string; rules: string[] }>(
         'SELECT tap_id, decision, rules FROM decisions_unique',
       );
-      expect(new Map(stored.map((d) => [d.tap_id, `${d.decision}:${d.rules.join(',')}`]))).toEqual(expected);
+      expect(new Map(stored.map((d) => [d.tap_id, outcomeOf(d)]))).toEqual(expected);
 
       const records: InputRecord[] = [
         ...taps.map((t): InputRecord => ({ type: 'tap', ...t })),

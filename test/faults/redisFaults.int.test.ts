@@ -16,7 +16,7 @@ import type { Tap } from '../../schemas/types.ts';
 import { configFor, uniqueEnv } from '../support/pipelineEnv.ts';
 import { freePort } from '../support/freePort.ts';
 import { startPrivateRedis, type PrivateRedis } from '../support/privateRedis.ts';
-import { referenceDecisions } from '../support/referenceDecisions.ts';
+import { referenceDecisions, tallyDecisions } from '../support/referenceDecisions.ts';
 import { deletePrefix, redisState, referenceRedisState } from '../support/redisState.ts';
 import { figures } from './figures.ts';
 import { codec, createTopics, decodeAll, readAll, sendAll, simulatedTaps } from './harness.ts';
@@ -167,12 +167,7 @@ async function expectNoFaultEndState(
 ): Promise<{ duplicates: number; lost: number; keys: number }> {
   const config = configFor(env);
   const decisions = decodeAll('decision', await readAll(env['TOPIC_DECISIONS']!, taps.length, 3000, 240_000));
-  const seen = new Map<string, string>();
-  let duplicates = 0;
-  for (const d of decisions) {
-    if (seen.has(d.tap_id)) duplicates++;
-    seen.set(d.tap_id, `${d.decision}:${d.rules.join(',')}`);
-  }
+  const { outcomes: seen, duplicates } = tallyDecisions(decisions);
   expect(duplicates).toBe(0);
   expect(seen.size).toBe(taps.length);
   const reference = await pending;

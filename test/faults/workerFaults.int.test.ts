@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseTapIndex } from '../../operators/redis/layout.ts';
-import { referenceDecisions } from '../support/referenceDecisions.ts';
+import { outcomeOf, referenceDecisions, tallyDecisions } from '../support/referenceDecisions.ts';
 import { configFor, uniqueEnv } from '../support/pipelineEnv.ts';
 import { figures } from './figures.ts';
 import { codec, createTopics, decodeAll, readAll, sendAll, simulatedTaps } from './harness.ts';
@@ -68,12 +68,7 @@ describe('worker faults against a no-fault reference', () => {
     expect(await stopChild(last), stderr).toBe(0);
     expect(injected).toBe(kills);
 
-    const seen = new Map<string, string>();
-    let duplicates = 0;
-    for (const d of decisions) {
-      if (seen.has(d.tap_id)) duplicates++;
-      seen.set(d.tap_id, `${d.decision}:${d.rules.join(',')}`);
-    }
+    const { outcomes: seen, duplicates } = tallyDecisions(decisions);
     expect(duplicates).toBe(0);
     expect(seen.size).toBe(taps.length);
     expect(seen).toEqual(expected);
@@ -96,7 +91,7 @@ describe('worker faults against a no-fault reference', () => {
         const o = JSON.parse(recorded) as { tap_id?: string; decision?: string; rules?: string[] };
         if (o.tap_id && o.decision && o.rules) {
           stored++;
-          expect(`${o.decision}:${o.rules.join(',')}`, o.tap_id).toBe(expected.get(o.tap_id));
+          expect(outcomeOf({ decision: o.decision, rules: o.rules }), o.tap_id).toBe(expected.get(o.tap_id));
         }
       }
       expect(stored).toBe(taps.length);

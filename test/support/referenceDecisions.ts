@@ -7,6 +7,27 @@ import { defaultRuleSet } from '../../operators/rulesFile.ts';
 import { enrichTap, type PiiKey } from '../../schemas/msisdn.ts';
 import type { Tap } from '../../schemas/types.ts';
 
+/** How a decision is compared with the reference: "DECISION:rule,rule". */
+export function outcomeOf(d: { decision: string; rules: readonly string[] }): string {
+  return `${d.decision}:${d.rules.join(',')}`;
+}
+
+/** Decisions read back from a topic, by tap_id, and how many taps were decided more than once. */
+export function tallyDecisions(
+  decisions: readonly { tap_id: string; decision: string; rules: readonly string[] }[],
+): {
+  outcomes: Map<string, string>;
+  duplicates: number;
+} {
+  const outcomes = new Map<string, string>();
+  let duplicates = 0;
+  for (const d of decisions) {
+    if (outcomes.has(d.tap_id)) duplicates++;
+    outcomes.set(d.tap_id, outcomeOf(d));
+  }
+  return { outcomes, duplicates };
+}
+
 export async function referenceDecisions(taps: readonly Tap[], pii: PiiKey): Promise<Map<string, string>> {
   const detector = createDetector({
     store: createMemoryStore(),
@@ -21,8 +42,7 @@ export async function referenceDecisions(taps: readonly Tap[], pii: PiiKey): Pro
       return { kind: 'tap' as const, tap: e };
     });
     for (const o of await detector.processBatch(batch))
-      if (o.kind === 'decision')
-        expected.set(o.tap.tap_id, `${o.decision.decision}:${o.decision.rules.join(',')}`);
+      if (o.kind === 'decision') expected.set(o.tap.tap_id, outcomeOf(o.decision));
   }
   return expected;
 }
