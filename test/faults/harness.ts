@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { seededRandom } from '../../bench/taps.ts';
 import { createCodec } from '../../schemas/codec.ts';
 import type { Adjustment, Tap } from '../../schemas/types.ts';
 import { frame } from '../../schemas/wireFormat.ts';
@@ -139,17 +140,8 @@ export async function sendAll(
   }
 }
 
-/** mulberry32: a small seeded PRNG so a failing fuzz run can be repeated with its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG (bench/taps.ts's mulberry32), so a failing fuzz run can be repeated with its seed. */
+export const prng = seededRandom;
 
 export const sha = (b: Buffer | null): string =>
   createHash('sha256')
