@@ -81,19 +81,23 @@ async function readOpening(path: string, period: SettlementPeriod): Promise<Open
   return parseOpening(text, period, path);
 }
 
+/** A progress bar on stderr when it is a terminal; none on a pipe or a file. */
+function terminalBar(ctx: CliContext, format: string): cliProgress.SingleBar | undefined {
+  const stderr = ctx.stderr as NodeJS.WritableStream & { isTTY?: boolean };
+  if (!stderr.isTTY) return undefined;
+  return new cliProgress.SingleBar(
+    { stream: stderr, format, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+}
+
 async function settleFile(
   input: string,
   args: { period: SettlementPeriod; contracts: Contracts; opening: OpeningBalance[] },
   ctx: CliContext,
 ): Promise<SettlementRun> {
   const size = await inputSize(input);
-  const stderr = ctx.stderr as NodeJS.WritableStream & { isTTY?: boolean };
-  const bar = stderr.isTTY
-    ? new cliProgress.SingleBar(
-        { stream: stderr, format: 'settle {bar} {percentage}% | {value}/{total} bytes', hideCursor: true },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
+  const bar = terminalBar(ctx, 'settle {bar} {percentage}% | {value}/{total} bytes');
   bar?.start(size, 0);
   let done = 0;
   try {
@@ -131,13 +135,7 @@ async function settleStore(
   const store = await openAnalystStore(ctx.config());
   // On a terminal, one bar step per phase: the work happens inside ClickHouse, where rows are not countable.
   const steps = [...Object.values(settlementSteps), 'storing the run'];
-  const stderr = ctx.stderr as NodeJS.WritableStream & { isTTY?: boolean };
-  const bar = stderr.isTTY
-    ? new cliProgress.SingleBar(
-        { stream: stderr, format: 'settle {bar} {value}/{total} {step}', hideCursor: true },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
+  const bar = terminalBar(ctx, 'settle {bar} {value}/{total} {step}');
   const step = (name: string) => bar?.update(steps.indexOf(name), { step: name });
   bar?.start(steps.length, 0, { step: steps[0] });
   try {
