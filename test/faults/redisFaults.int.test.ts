@@ -1,7 +1,8 @@
 // Redis faults under a real worker process (`tapline run`) on a private redis-server (its own port and
-// append-only file, `appendfsync always`), with an exact end-state comparison against a no-fault run:
-// every tap decided once with the reference decisions, and the detector state in Redis (every window,
-// monthly sum, tap index entry and first decision) equal to the same taps run without faults.
+// append-only file, `appendfsync always`), taps and refunds streaming, with the whole end state compared
+// with the no-fault run (endState.ts): every tap decided and every refund applied once, the detector
+// state in Redis (every window, monthly sum, tap index entry and first decision) key by key, the rows a
+// sink stores in ClickHouse and the month settled from them.
 // - (a) Redis SIGKILLed mid-stream and restarted on its AOF, twice;
 // - (b) Redis slow (CLIENT PAUSE past the stall threshold), then unavailable for 30 s while taps keep
 //   arriving: the worker stays up, says not ready, keeps one batch in memory, leaves the backlog in
@@ -12,14 +13,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { Tap } from '../../schemas/types.ts';
-import { configFor, uniqueEnv } from '../support/pipelineEnv.ts';
+import type { Adjustment, Tap } from '../../schemas/types.ts';
+import { uniqueEnv } from '../support/pipelineEnv.ts';
 import { freePort } from '../support/freePort.ts';
-import { startPrivateRedis, type PrivateRedis } from '../support/privateRedis.ts';
-import { referenceDecisions, tallyDecisions } from '../support/referenceDecisions.ts';
-import { deletePrefix, redisState, referenceRedisState } from '../support/redisState.ts';
+import { startPrivateRedis } from '../support/privateRedis.ts';
+import { expectNoFaultEndState, noFaultReference } from './endState.ts';
 import { figures } from './figures.ts';
-import { codec, createTopics, decodeAll, readAll, sendAll, simulatedTaps } from './harness.ts';
+import { codec, createTopics, safeRefunds, sendAll, simulatedTaps } from './harness.ts';
 
 const outageMs = Number(process.env['REDIS_OUTAGE_MS'] ?? 30_000);
 const results = figures('faults');
@@ -132,66 +132,44 @@ function phoneForms(taps: readonly Tap[]): Set<string> {
   return forms;
 }
 
-interface Reference {
-  decisions: Map<string, string>;
-  state: Map<string, unknown>;
-}
-
-/**
- * The no-fault run of the same taps: decisions (test/support/referenceDecisions.ts) and the Redis
- * state they leave, on the shared server under a prefix of its own. Started at the beginning of a
- * test, it runs while the faults are injected (the outages leave the CPU idle).
- */
-function startReference(env: Record<string, string>, taps: readonly Tap[]): Promise<Reference> {
-  const config = configFor(env);
-  const pii = { key: config.secrets.piiKey!, version: config.secrets.piiKeyVersion };
-  const refPrefix = `${config.redis.keyPrefix}ref:`;
-  cleanups.push(() => deletePrefix(shared, refPrefix));
-  const reference = (async () => ({
-    decisions: await referenceDecisions(taps, pii),
-    state: await referenceRedisState(shared, refPrefix, taps, pii, env['TOPIC_TAPS']!),
-  }))();
-  reference.catch(() => {}); // awaited by the test; a failure surfaces there
-  return reference;
-}
-
-/**
- * The end state against the no-fault reference: each tap decided once with the reference decision, and
- * the state the worker left in its Redis equal, key by key, to the same taps run without faults.
- */
-async function expectNoFaultEndState(
+/** Taps, and the refunds of the chunk before each chunk (a refund comes after its tap, as a PG sends it). */
+async function sendWithRefunds(
   env: Record<string, string>,
-  redis: PrivateRedis,
   taps: readonly Tap[],
-  pending: Promise<Reference>,
-): Promise<{ duplicates: number; lost: number; keys: number }> {
-  const config = configFor(env);
-  const decisions = decodeAll('decision', await readAll(env['TOPIC_DECISIONS']!, taps.length, 3000, 240_000));
-  const { outcomes: seen, duplicates } = tallyDecisions(decisions);
-  expect(duplicates).toBe(0);
-  expect(seen.size).toBe(taps.length);
-  const reference = await pending;
-  expect(seen).toEqual(reference.decisions);
+  refundOf: ReadonlyMap<string, Adjustment>,
+  previous: readonly Tap[] = [],
+): Promise<void> {
+  await send(env, taps);
+  const refunds = previous.flatMap((t) => refundOf.get(t.tap_id) ?? []);
+  if (refunds.length > 0)
+    await sendAll(
+      env['TOPIC_ADJUSTMENTS']!,
+      refunds.map((a) => ({ key: a.tap_id, value: codec.encode('adjustment', a) })),
+    );
+}
 
-  const actual = await redisState(redis.client, config.redis.keyPrefix);
-  expect(actual.size).toBe(reference.state.size);
-  expect(actual).toEqual(reference.state);
-  return { duplicates, lost: taps.length - seen.size, keys: actual.size };
+/** A stream of taps and refunds, its no-fault reference started now (it runs while faults are injected). */
+function faultStream(env: Record<string, string>, taps: Tap[], seed: number) {
+  const stream = { env, taps, refunds: safeRefunds(taps, seed) };
+  const reference = noFaultReference(stream, shared);
+  reference.catch(() => {}); // awaited by the end-state check; a failure surfaces there
+  return { stream, reference, refundOf: new Map(stream.refunds.map((a) => [a.tap_id, a])) };
 }
 
 describe('Redis faults under a running worker, against a no-fault reference', () => {
   it('(a) Redis SIGKILLed mid-stream and restarted on its append-only file (always), twice', async () => {
     const redis = await startPrivateRedis('always');
     cleanups.push(() => redis.dispose());
-    const env = uniqueEnv('redisrestart', { REDIS_URL: redis.url });
+    const env = uniqueEnv('redisrestart', { REDIS_URL: redis.url, TAPLINE_ADJUSTMENT_WAIT_MS: '120000' });
     await createTopics(env, 1);
     const taps = simulatedTaps(6000, 31);
-    const reference = startReference(env, taps);
+    const { stream, reference, refundOf } = faultStream(env, taps, 31);
     const worker = await startWorker(env);
-    // Taps arrive at about 1,000/s for 6 s, so batches are flowing when Redis dies and after it returns.
+    // Taps arrive at about 1,000/s for 6 s, so batches are flowing when Redis dies and after it returns;
+    // refunds of each chunk follow with the next one.
     const sending = (async () => {
-      for (let i = 0; i < taps.length; i += 100) {
-        await send(env, taps.slice(i, i + 100));
+      for (let i = 0; i <= taps.length; i += 100) {
+        await sendWithRefunds(env, taps.slice(i, i + 100), refundOf, taps.slice(Math.max(0, i - 100), i));
         await sleep(100);
       }
     })();
@@ -205,7 +183,7 @@ describe('Redis faults under a running worker, against a no-fault reference', ()
     }
     await sending;
     expect(Math.max(...kills)).toBeLessThan(taps.length);
-    const end = await expectNoFaultEndState(env, redis, taps, reference);
+    const end = await expectNoFaultEndState(stream, reference, { redis: redis.client });
     // Each outage failed at least one batch, which was retried rather than lost or committed.
     const retries = await metric(worker, 'tapline_batch_retries_total');
     expect(retries).toBeGreaterThanOrEqual(kills.length);
@@ -213,33 +191,32 @@ describe('Redis faults under a running worker, against a no-fault reference', ()
     expect(await stopWorker(worker), worker.log()).toBe(0);
     results.add('Redis SIGKILL + restart on AOF (appendfsync always) x2', {
       taps: taps.length,
+      refunds: stream.refunds.length,
       faults: kills.length,
       killedAfterDecided: kills,
       batchRetries: retries,
-      redisKeysCompared: end.keys,
-      lost: end.lost,
-      duplicates: end.duplicates,
+      ...end,
     });
   }, 180_000);
 
   it(`(b) Redis slow, then unavailable for ${outageMs / 1000} s: the worker waits with bounded memory and resumes`, async () => {
     const redis = await startPrivateRedis('always');
     cleanups.push(() => redis.dispose());
-    const env = uniqueEnv('redisoutage', { REDIS_URL: redis.url });
+    const env = uniqueEnv('redisoutage', { REDIS_URL: redis.url, TAPLINE_ADJUSTMENT_WAIT_MS: '120000' });
     await createTopics(env, 1);
     // The backlog sent during the outage is several fetches large (a fetch is at most 1 MB a partition).
     const taps = simulatedTaps(11_000, 37);
-    const reference = startReference(env, taps);
+    const { stream, reference, refundOf } = faultStream(env, taps, 37);
     const [before, slow, during] = [taps.slice(0, 2000), taps.slice(2000, 3000), taps.slice(3000)];
     const worker = await startWorker(env);
     const pid = worker.child.pid!;
-    await send(env, before);
+    await sendWithRefunds(env, before, refundOf);
     await waitDecided(worker, before.length);
     const rssBefore = rssBytes(pid);
 
     // Slow: Redis answers nothing for 13 s, past the worker's 10 s stall threshold.
     await redis.client.call('CLIENT', 'PAUSE', '13000', 'ALL');
-    await send(env, slow);
+    await sendWithRefunds(env, slow, refundOf, before);
     await sleep(12_000);
     const readyWhileSlow = await readyz(worker);
     await waitDecided(worker, before.length + slow.length);
@@ -247,7 +224,7 @@ describe('Redis faults under a running worker, against a no-fault reference', ()
     // Unavailable: killed, and kept down while the rest of the taps arrive.
     await redis.kill();
     const consumedBefore = await metric(worker, 'tapline_records_in_total');
-    await send(env, during);
+    await sendWithRefunds(env, during, refundOf, slow);
     const samples: Array<{ ready: number; rss: number; inflight: number; lag: number }> = [];
     const outageStart = Date.now();
     while (Date.now() - outageStart < outageMs) {
@@ -284,7 +261,9 @@ describe('Redis faults under a running worker, against a no-fault reference', ()
     const rssPeak = Math.max(...samples.map((s) => s.rss));
     expect(rssPeak - rssBefore).toBeLessThan(256 * 1024 * 1024);
 
-    const end = await expectNoFaultEndState(env, redis, taps, reference);
+    // The outage's refunds follow once Redis is back.
+    await sendWithRefunds(env, [], refundOf, during);
+    const end = await expectNoFaultEndState(stream, reference, { redis: redis.client });
     expect(worker.child.exitCode).toBeNull();
     expect(await stopWorker(worker), worker.log()).toBe(0);
 
@@ -314,9 +293,8 @@ describe('Redis faults under a running worker, against a no-fault reference', ()
       rssBeforeMB: Math.round(rssBefore / 2 ** 20),
       rssPeakMB: Math.round(rssPeak / 2 ** 20),
       readyAgainAfterMs: readyAfterMs,
-      redisKeysCompared: end.keys,
-      lost: end.lost,
-      duplicates: end.duplicates,
+      refunds: stream.refunds.length,
+      ...end,
     });
   }, 300_000);
 });
