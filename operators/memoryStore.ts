@@ -4,7 +4,6 @@
  * expires once the newest event time the store has seen passes its last write plus its TTL (a
  * backtest replays months in seconds, so wall-clock TTLs would never fire).
  */
-import type { Decision } from '../schemas/types.ts';
 import {
   adjustPhone,
   cloneState,
@@ -17,7 +16,7 @@ import {
   type MonthTap,
 } from './entityState.ts';
 import type { EntityRef, FinishOp, StateStore, StoreOp, StoreResult, TapRecord } from './stateStore.ts';
-import { packEntry, unpackEntry } from './tapIndexEntry.ts';
+import { createCompactTapIndex } from './compactTapIndex.ts';
 
 interface Slot<T> {
   value: T;
@@ -27,6 +26,8 @@ interface Slot<T> {
 export interface MemoryStoreStats {
   entities: number;
   taps: number;
+  /** Bytes of typed arrays holding the tap index. */
+  tapIndexBytes: number;
 }
 
 export interface MemoryStore extends StateStore {
@@ -34,55 +35,6 @@ export interface MemoryStore extends StateStore {
   /** Copies of the state, for tests. */
   entity(ref: EntityRef): EntityState | undefined;
   tap(tapId: string): TapRecord | undefined;
-}
-
-interface TapSlot {
-  /** TapIndexEntry packed by packEntry. */
-  entry: string;
-  decision: PackedDecision | null;
-  expiresAt: number;
-}
-
-/**
- * A first decision as the tap index keeps it: the parts that vary as short JSON, the tap_id from the
- * map key, and the rules version and geo build as references to the strings every decision of the
- * batch shares (about 40 bytes a tap instead of the 200 of the whole decision's JSON).
- */
-interface PackedDecision {
-  json: string;
-  rulesVersion: string;
-  geoDb: string;
-}
-
-function packDecision(d: Decision): PackedDecision {
-  const flags = (d.late === true ? 1 : 0) | (d.duplicate === true ? 2 : 0);
-  return {
-    json: JSON.stringify([d.decision, d.rules, d.reasons, d.decided_at, flags]),
-    rulesVersion: d.rules_version,
-    geoDb: d.geo_db,
-  };
-}
-
-function unpackDecision(tapId: string, p: PackedDecision): Decision {
-  const [decision, rules, reasons, decidedAt, flags] = JSON.parse(p.json) as [
-    Decision['decision'],
-    Decision['rules'],
-    string[],
-    number,
-    number,
-  ];
-  const d: Decision = {
-    tap_id: tapId,
-    decision,
-    rules,
-    reasons,
-    rules_version: p.rulesVersion,
-    geo_db: p.geoDb,
-    decided_at: decidedAt,
-  };
-  if (flags & 1) d.late = true;
-  if (flags & 2) d.duplicate = true;
-  return d;
 }
 
 /** How many writes between sweeps of expired keys (amortized eviction). */
@@ -127,12 +79,11 @@ export function createMemoryStore(): MemoryStore {
     m: new Map(),
     d: new Map(),
   };
-  // Tap index values are kept as JSON text, as in Redis: millions of them then cost the GC nothing
-  // to trace, and they are parsed only for the rare duplicate or adjustment. One object per tap.
-  const taps = new Map<string, TapSlot>();
-  const record = (tapId: string, v: TapSlot): TapRecord => ({
-    entry: unpackEntry(v.entry),
-    decision: v.decision === null ? null : unpackDecision(tapId, v.decision),
+  // Every tap of the last tapIndexDays, in typed arrays off the JS heap (operators/compactTapIndex.ts).
+  const taps = createCompactTapIndex();
+  const record = (tapId: string, slot: number): TapRecord => ({
+    entry: taps.entry(slot),
+    decision: taps.decision(slot, tapId),
   });
   let now = -Infinity;
   let writes = 0;
@@ -144,16 +95,26 @@ export function createMemoryStore(): MemoryStore {
   // Expiry follows event time, trailing the newest tap by EVICTION_GRACE: Redis TTLs run on the
   // wall clock and never fire while a stream is replayed, so state a disordered stream can still
   // reach must stay, or the two stores would decide the same records differently.
-  const expired = (slot: { expiresAt: number }) => slot.expiresAt + EVICTION_GRACE <= now;
+  const expiredAt = (expiresAt: number) => expiresAt + EVICTION_GRACE <= now;
+  const expired = (slot: { expiresAt: number }) => expiredAt(slot.expiresAt);
   const sweep = () => {
     for (const map of Object.values(entities)) for (const [k, slot] of map) if (expired(slot)) map.delete(k);
-    for (const [k, slot] of taps) if (expired(slot)) taps.delete(k);
+    taps.evict(expiredAt);
   };
   const live = <S extends { expiresAt: number }>(map: Map<string, S>, k: string): S | undefined => {
     const slot = map.get(k);
     if (slot && expired(slot)) {
       map.delete(k);
       return undefined;
+    }
+    return slot;
+  };
+  /** The tap's slot in the index, or -1 (an expired one is dropped on the way, as `live` does). */
+  const liveTap = (tapId: string): number => {
+    const slot = taps.find(tapId);
+    if (slot >= 0 && expiredAt(taps.expiresAt(slot))) {
+      taps.remove(slot);
+      return -1;
     }
     return slot;
   };
@@ -176,13 +137,9 @@ export function createMemoryStore(): MemoryStore {
     switch (op.op) {
       case 'claimTap': {
         advance(op.entry.occurred_at);
-        const found = live(taps, op.tapId);
-        if (found) return { op: 'claimTap', status: 'seen', ...record(op.tapId, found) };
-        taps.set(op.tapId, {
-          entry: packEntry(op.entry),
-          decision: null,
-          expiresAt: op.entry.occurred_at + op.ttlMs,
-        });
+        const found = liveTap(op.tapId);
+        if (found >= 0) return { op: 'claimTap', status: 'seen', ...record(op.tapId, found) };
+        taps.insert(op.tapId, op.entry, op.entry.occurred_at + op.ttlMs);
         return { op: 'claimTap', status: 'new' };
       }
       case 'insertEvent': {
@@ -195,13 +152,12 @@ export function createMemoryStore(): MemoryStore {
         return { op: 'insertEvent', inserted: r.inserted, prevMax: r.prevMax, state: snapshot(r.state, t) };
       }
       case 'adjustTap': {
-        const found = live(taps, op.tapId);
-        if (!found) return { op: 'adjustTap', status: 'unknown' };
-        const current = unpackEntry(found.entry);
+        const found = liveTap(op.tapId);
+        if (found < 0) return { op: 'adjustTap', status: 'unknown' };
+        const current = taps.entry(found);
         if (current.adj[op.adjustmentId]) return { op: 'adjustTap', status: 'duplicate' };
         if (current.v !== op.expectedVersion) return { op: 'adjustTap', status: 'conflict' };
-        found.entry = packEntry(op.entry);
-        found.expiresAt = Math.max(found.expiresAt, now + op.ttlMs);
+        taps.update(found, op.entry, Math.max(taps.expiresAt(found), now + op.ttlMs));
         return { op: 'adjustTap', status: 'ok' };
       }
       case 'adjustPhone': {
@@ -219,8 +175,8 @@ export function createMemoryStore(): MemoryStore {
     lookupTaps(tapIds) {
       return Promise.resolve(
         tapIds.map((id) => {
-          const found = live(taps, id);
-          return found ? record(id, found) : null;
+          const found = liveTap(id);
+          return found >= 0 ? record(id, found) : null;
         }),
       );
     },
@@ -231,8 +187,8 @@ export function createMemoryStore(): MemoryStore {
       for (const op of ops) {
         switch (op.op) {
           case 'recordDecision': {
-            const found = live(taps, op.tapId);
-            if (found && found.decision === null) found.decision = packDecision(op.decision);
+            const found = liveTap(op.tapId);
+            if (found >= 0 && !taps.hasDecision(found)) taps.setDecision(found, op.decision);
             break;
           }
           case 'removeEvent':
@@ -247,14 +203,18 @@ export function createMemoryStore(): MemoryStore {
     },
     roundTrips: () => 0,
     close: () => Promise.resolve(),
-    stats: () => ({ entities: entities.a.size + entities.m.size + entities.d.size, taps: taps.size }),
+    stats: () => ({
+      entities: entities.a.size + entities.m.size + entities.d.size,
+      taps: taps.size,
+      tapIndexBytes: taps.bytes(),
+    }),
     entity: (ref) => {
       const s = live(entities[ref.type], ref.id)?.value;
       return s ? cloneState(s) : undefined;
     },
     tap: (id) => {
-      const found = live(taps, id);
-      return found ? record(id, found) : undefined;
+      const found = liveTap(id);
+      return found >= 0 ? record(id, found) : undefined;
     },
   };
 }
