@@ -81,12 +81,13 @@ const contracts = parseContracts(
 /**
  * Checks the four parts of the end state against the reference. `redis` is the worker's Redis, `client`
  * the run's broker (default the shared one), `store` a store a sink of the run already drained into
- * (otherwise the topics are drained here into chDB, and that store is closed afterwards).
+ * (otherwise the topics are drained here into chDB, and that store is closed afterwards); `log`, the
+ * worker's log, goes with a failure of the Kafka checks.
  */
 export async function expectNoFaultEndState(
   stream: FaultStream,
   pending: NoFaultReference | Promise<NoFaultReference>,
-  where: { redis: Redis; client?: Kafka; store?: AnalystStore },
+  where: { redis: Redis; client?: Kafka; store?: AnalystStore; log?: () => string },
 ): Promise<EndStateFigures> {
   const { env, taps, refunds } = stream;
   const client = where.client ?? kafka;
@@ -103,11 +104,18 @@ export async function expectNoFaultEndState(
   const reference = await pending;
   const { outcomes: seen, duplicates } = tallyDecisions(decisions);
   expect(duplicates).toBe(0);
-  expect(seen.size).toBe(taps.length);
+  const log = where.log?.() ?? '';
+  expect(seen.size, log).toBe(taps.length);
   expect(seen).toEqual(reference.decisions);
   const refundAmounts = new Map(refunds.map((a) => [a.adjustment_id, a.amount]));
   const appliedIds = applied.map((a) => a.adjustment_id);
-  expect(appliedIds.length - new Set(appliedIds).size, 'refunds applied twice').toBe(0);
+  const appliedOnce = new Set(appliedIds);
+  expect(appliedIds.length - appliedOnce.size, 'refunds applied twice').toBe(0);
+  const missing = refunds.filter((a) => !appliedOnce.has(a.adjustment_id));
+  expect(
+    missing.map((a) => a.adjustment_id),
+    `refunds never applied; ${log}`,
+  ).toEqual([]);
   expect(new Map(applied.map((a) => [a.adjustment_id, a.amount]))).toEqual(refundAmounts);
 
   // 2. Redis, once the worker has published everything (its Redis writes come before its commits).
@@ -169,7 +177,7 @@ export async function expectNoFaultEndState(
     expect(settlementLines).toBeGreaterThan(0);
     return {
       decided: seen.size,
-      lost: taps.length - seen.size + refunds.length - new Set(appliedIds).size,
+      lost: taps.length - seen.size + refunds.length - appliedOnce.size,
       duplicates,
       refundsApplied: applied.length,
       redisKeysCompared: state.size,
