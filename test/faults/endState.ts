@@ -74,6 +74,16 @@ export interface EndStateFigures {
   settlementLines: number;
 }
 
+/** What the stream leaves in ClickHouse: each tap and decision, the reference's alerts, each refund. */
+export function expectedCounts(stream: FaultStream, reference: NoFaultReference): StoredCounts {
+  return {
+    taps: stream.taps.length,
+    decisions: stream.taps.length,
+    fraud_alerts: [...reference.decisions.values()].filter((v) => !v.startsWith('ALLOW:')).length,
+    adjustments: stream.refunds.length,
+  };
+}
+
 const contracts = parseContracts(
   JSON.parse(readFileSync(new URL('../../pipeline/demo/contracts.json', import.meta.url), 'utf8')),
 );
@@ -125,12 +135,7 @@ export async function expectNoFaultEndState(
   expect(state).toEqual(reference.redis);
 
   // 3. ClickHouse.
-  const expected: StoredCounts = {
-    taps: taps.length,
-    decisions: taps.length,
-    fraud_alerts: [...reference.decisions.values()].filter((v) => !v.startsWith('ALLOW:')).length,
-    adjustments: refunds.length,
-  };
+  const expected = expectedCounts(stream, reference);
   const store = where.store ?? (await drainIntoEmbeddedStore(env, expected));
   try {
     const stored = await storedCounts(store);
