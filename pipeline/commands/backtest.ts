@@ -13,7 +13,7 @@ import { createDetector, type DetectorInput } from '../../operators/detector.ts'
 import { openGeo, type Geo } from '../../operators/geo.ts';
 import { createMemoryStore } from '../../operators/memoryStore.ts';
 import { defaultRuleSet, loadRulesFile, type Rules } from '../../operators/rulesFile.ts';
-import { formatDecisionLine, parseInputLine, readLines } from '../../schemas/jsonLines.ts';
+import { formatDecisionLine, parseInputLine, readLineBatches } from '../../schemas/jsonLines.ts';
 import {
   enrichTap,
   hashMsisdn,
@@ -121,31 +121,34 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestSummary> 
     o.onProgress?.(bytes);
   };
 
-  for await (const { lineNo, text } of readLines(o.input)) {
-    bytes += Buffer.byteLength(text) + 1;
-    s.records++;
-    const parsed = parseInputLine(text);
-    if (!parsed.ok) {
-      // Flush first so that rejects and decisions stay in input order in their own outputs.
-      reject(lineNo, parsed.code, parsed.reason);
-      continue;
-    }
-    const rec = parsed.record;
-    if (rec.type === 'tap') {
-      s.taps++;
-      const { type: _t, ...tap } = rec;
-      const enriched = enrichTap(tap, o.pii, phoneHashes);
-      if ('error' in enriched) {
-        reject(lineNo, 'VALIDATION_FAILED', enriched.error);
+  for await (const { lineNos: batchLineNos, texts } of readLineBatches(o.input)) {
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i]!;
+      const lineNo = batchLineNos[i]!;
+      bytes += Buffer.byteLength(text) + 1;
+      s.records++;
+      const parsed = parseInputLine(text);
+      if (!parsed.ok) {
+        reject(lineNo, parsed.code, parsed.reason);
         continue;
       }
-      batch.push({ kind: 'tap', tap: enriched });
-    } else {
-      const { type: _t, ...adjustment } = rec;
-      batch.push({ kind: 'adjustment', adjustment });
+      const rec = parsed.record;
+      if (rec.type === 'tap') {
+        s.taps++;
+        // enrichTap copies the fields it keeps, so `type` does not ride along.
+        const enriched = enrichTap(rec, o.pii, phoneHashes);
+        if ('error' in enriched) {
+          reject(lineNo, 'VALIDATION_FAILED', enriched.error);
+          continue;
+        }
+        batch.push({ kind: 'tap', tap: enriched });
+      } else {
+        const { type: _t, ...adjustment } = rec;
+        batch.push({ kind: 'adjustment', adjustment });
+      }
+      lineNos.push(lineNo);
+      if (batch.length >= batchSize) await flush();
     }
-    lineNos.push(lineNo);
-    if (batch.length >= batchSize) await flush();
   }
   await flush();
   return s;
