@@ -82,14 +82,22 @@ export function cloneState(s: EntityState): EntityState {
 }
 
 /**
- * Drops what fell out of retention. `e` is always replaced by a new array, never changed in place, so
- * a caller may keep the array it was handed (operators/memoryStore.ts shares it with its snapshots).
+ * Drops what fell out of retention. `e` is replaced by a new array when it changes, never changed in
+ * place, so a caller may keep the array it was handed (operators/memoryStore.ts shares it with its
+ * snapshots).
  */
 function trim(s: EntityState, args: Omit<InsertEventArgs, 'month'>, inserted: boolean): void {
   const cut = s.m - args.retentionMs;
-  const kept = s.e.filter((ev) => ev[1] > cut);
-  if (inserted && args.event[1] > cut) kept.push(args.event);
-  s.e = kept;
+  const events = s.e;
+  let dead = 0;
+  for (let i = 0; i < events.length; i++) if (events[i]![1] <= cut) dead++;
+  const add = inserted && args.event[1] > cut;
+  // Unchanged, the array is kept as it is (it is never changed in place, so sharing it stays safe).
+  if (dead > 0 || add) {
+    const kept = dead > 0 ? events.filter((ev) => ev[1] > cut) : events.slice();
+    if (add) kept.push(args.event);
+    s.e = kept;
+  }
   if (s.h && args.holdWindowMs !== undefined) {
     const holdCut = s.m - args.holdWindowMs;
     for (const tap in s.h) {
@@ -102,7 +110,11 @@ function trim(s: EntityState, args: Omit<InsertEventArgs, 'month'>, inserted: bo
     for (const id in s.ad) if (s.ad[id]! <= adjCut) delete s.ad[id];
   }
   if (s.mo) {
-    const months = [...new Set(Object.keys(s.mo).map((k) => k.slice(0, 7)))];
+    const months: string[] = [];
+    for (const k in s.mo) {
+      const month = k.slice(0, 7);
+      if (!months.includes(month)) months.push(month);
+    }
     // Every month in `mt` has its key in `mo` (both are written together and only dropped here), so
     // with no more than MONTHS_KEPT months nothing is older than the oldest kept: skip the scans.
     if (months.length > MONTHS_KEPT) {
@@ -129,7 +141,9 @@ export function insertEvent(state: EntityState | undefined, args: InsertEventArg
   const s = state ?? emptyState();
   const prevMax = s.m;
   const id = args.event[0];
-  const inserted = !s.e.some((ev) => ev[0] === id) && s.mt?.[id] === undefined;
+  let seen = false;
+  for (let i = 0; i < s.e.length && !seen; i++) seen = s.e[i]![0] === id;
+  const inserted = !seen && (s.mt === undefined || s.mt[id] === undefined);
   if (inserted) {
     if (args.event[1] > s.m) s.m = args.event[1];
     if (args.month && args.month.amount !== 0) {
