@@ -90,14 +90,20 @@ const contracts = parseContracts(
 
 /**
  * Checks the four parts of the end state against the reference. `redis` is the worker's Redis, `client`
- * the run's broker (default the shared one), `store` a store a sink of the run already drained into
- * (otherwise the topics are drained here into chDB, and that store is closed afterwards); `log`, the
- * worker's log, goes with a failure of the Kafka checks.
+ * the run's broker (default the shared one). `store` is where a sink of the run drained the topics:
+ * a store (the caller's to close), or a function giving one once the Kafka checks have shown the
+ * topics complete (closed here, as is the chDB store the topics are drained into when `store` is
+ * unset). `log`, the worker's log, goes with a failure of the Kafka checks.
  */
 export async function expectNoFaultEndState(
   stream: FaultStream,
   pending: NoFaultReference | Promise<NoFaultReference>,
-  where: { redis: Redis; client?: Kafka; store?: AnalystStore; log?: () => string },
+  where: {
+    redis: Redis;
+    client?: Kafka;
+    store?: AnalystStore | (() => Promise<AnalystStore>);
+    log?: () => string;
+  },
 ): Promise<EndStateFigures> {
   const { env, taps, refunds } = stream;
   const client = where.client ?? kafka;
@@ -136,7 +142,10 @@ export async function expectNoFaultEndState(
 
   // 3. ClickHouse.
   const expected = expectedCounts(stream, reference);
-  const store = where.store ?? (await drainIntoEmbeddedStore(env, expected));
+  const given = typeof where.store === 'object' ? where.store : undefined;
+  const store =
+    given ??
+    (typeof where.store === 'function' ? await where.store() : await drainIntoEmbeddedStore(env, expected));
   try {
     const stored = await storedCounts(store);
     expect(stored).toEqual(expected);
@@ -190,6 +199,6 @@ export async function expectNoFaultEndState(
       settlementLines,
     };
   } finally {
-    if (!where.store) await store.close();
+    if (!given) await store.close();
   }
 }
