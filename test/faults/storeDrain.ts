@@ -82,7 +82,7 @@ export async function drainIntoEmbeddedStore(
       }
       // A late extra row (a duplicate the views would not fold) would land now.
       let written = sink.stats().rowsWritten;
-      for (;;) {
+      while (Date.now() - since < timeoutMs) {
         await sleep(1000);
         const now = sink.stats();
         if (now.rowsWritten === written && now.pendingRows === 0) break;
