@@ -149,6 +149,12 @@ const configSchema = z.object({
     shutdownMs: positiveInt.default(15_000),
     /** TAPLINE_MAX_INFLIGHT: records a worker may hold before it pauses fetching. @default 20000 */
     maxInflight: positiveInt.default(20_000),
+    /**
+     * TAPLINE_SESSION_TIMEOUT_MS: how long the group waits for a silent worker (frozen, cut off) before
+     * giving its partitions to another member. Heartbeats go every third of it, at most every 3 s.
+     * Within the broker's group.min/max.session.timeout.ms (6 s to 30 min by default). @default 30000
+     */
+    sessionTimeoutMs: z.coerce.number().int().min(6_000).max(1_800_000).default(30_000),
   }),
 });
 
@@ -201,6 +207,7 @@ const envMap: Record<string, string> = {
   TAPLINE_METRICS_PORT: 'worker.metricsPort',
   TAPLINE_SHUTDOWN_MS: 'worker.shutdownMs',
   TAPLINE_MAX_INFLIGHT: 'worker.maxInflight',
+  TAPLINE_SESSION_TIMEOUT_MS: 'worker.sessionTimeoutMs',
 };
 
 /** Variables whose value may instead be read from a file named by VAR_FILE (for mounted secrets). */

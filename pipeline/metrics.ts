@@ -13,6 +13,8 @@ export interface WorkerMetrics {
   dlq: Counter<'code'>;
   batchSeconds: Histogram;
   batchRetries: Counter<'code'>;
+  batchesAbandoned: Counter<'code'>;
+  groupRejoins: Counter;
   decisionLatencySeconds: Histogram;
   consumerLag: Gauge<'topic' | 'partition'>;
   inflight: Gauge;
@@ -57,6 +59,19 @@ export function createWorkerMetrics(): WorkerMetrics {
       name: 'tapline_batch_retries_total',
       help: 'Batch attempts that failed with a retriable error (Redis unavailable) and were tried again',
       labelNames: ['code'],
+      registers: [registry],
+    }),
+    batchesAbandoned: new Counter({
+      name: 'tapline_batches_abandoned_total',
+      help:
+        'Batches left uncommitted because this worker lost its group membership (rebalance, session timeout, ' +
+        "coordinator moved) while deciding or committing them; the partition's next owner processes them",
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    groupRejoins: new Counter({
+      name: 'tapline_group_rejoins_total',
+      help: 'Times the worker reconnected its consumer itself after a crash kafkajs does not restart',
       registers: [registry],
     }),
     decisionLatencySeconds: new Histogram({

@@ -193,6 +193,7 @@ export async function startWorkerFromConfig(config: Config, logger: Logger): Pro
       inputTopics: [t.taps, t.adjustments],
       retryTopic: t.adjustmentsRetry,
       maxInflight: config.worker.maxInflight,
+      sessionTimeoutMs: config.worker.sessionTimeoutMs,
     });
   } catch (e) {
     redis.disconnect();

@@ -38,6 +38,8 @@ export interface WorkerOptions {
   stallMs?: number;
   /** How often consumer lag is read from Kafka. @default 5000 */
   lagIntervalMs?: number;
+  /** How long the group waits for a silent member before moving its partitions. @default 30000 */
+  sessionTimeoutMs?: number;
 }
 
 export interface RunningWorker {
@@ -55,8 +57,8 @@ const PRODUCE_CHUNK_BYTES = 512 * 1024;
 /** Backoff between attempts of a batch that failed with a retriable error (Redis down). */
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5_000;
-/** Heartbeats while a batch is slow or retried: under the session timeout (30 s) many times over. */
-const HEARTBEAT_MS = 3_000;
+/** Heartbeats every third of the session timeout, at most every 3 s, also while a batch is slow or retried. */
+const HEARTBEAT_MAX_MS = 3_000;
 /** Pause before the worker rejoins its group after a consumer crash kafkajs does not restart. */
 const REJOIN_MS = 2_000;
 /** Errors by which kafkajs says this member is no longer (or not yet again) in the group's generation. */
@@ -66,6 +68,12 @@ const MEMBERSHIP_ERRORS = new Set([
   'ILLEGAL_GENERATION',
   'UNKNOWN_MEMBER_ID',
 ]);
+
+/** The kafkajs error type of `e` when it says this member left the group's generation, else null. */
+function membershipError(e: unknown): string | null {
+  const type = (e as { type?: unknown } | null)?.type;
+  return typeof type === 'string' && MEMBERSHIP_ERRORS.has(type) ? type : null;
+}
 
 /** Delay before attempt `attempt + 1` of a failing batch: doubling from 100 ms, capped at 5 s. */
 export function retryDelayMs(attempt: number): number {
@@ -105,13 +113,15 @@ function headerNumber(
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { kafka, logger, metrics, topology } = options;
   const log = logger.child({ component: 'worker' });
+  const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
+  const heartbeatMs = Math.min(HEARTBEAT_MAX_MS, Math.floor(sessionTimeout / 3));
   const consumer: Consumer = kafka.consumer({
     groupId: options.groupId,
     readUncommitted: false,
     maxBytesPerPartition: 1_048_576,
     maxWaitTimeInMs: 50,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
+    sessionTimeout,
+    heartbeatInterval: heartbeatMs,
   });
   const newProducer = (): Producer =>
     kafka.producer({
@@ -143,8 +153,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const started = new Promise<void>((resolve) => {
     markStarted = resolve;
   });
+  /** The consumer was restarted by the worker after a crash, and has not joined the group since. */
+  let rejoining = false;
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     assignment = event.payload.memberAssignment;
+    if (rejoining) {
+      rejoining = false;
+      log.info({ assignment }, 'rejoined the consumer group after the crash');
+    }
     ready = true;
     markStarted();
   });
@@ -163,6 +179,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       rejoinTimer = null;
       if (stopping) return;
       log.warn('rejoining the consumer group after a crash kafkajs does not restart');
+      rejoining = true;
+      metrics.groupRejoins.inc();
       // A failed start crashes again (and reschedules through the handler above); a failed connect lands here.
       consumer
         .connect()
@@ -232,7 +250,21 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       firstSeen: headerNumber(m.headers, 'tapline-first-seen'),
     }));
     const output = await decideBatch(payload, records);
-    await commitBatch(batch.topic, batch.partition, records[records.length - 1]!.offset, output.messages);
+    try {
+      await commitBatch(
+        batch.topic,
+        batch.partition,
+        records[records.length - 1]!.offset,
+        output.messages,
+        () => confirmMembership(payload),
+      );
+    } catch (e) {
+      if (membershipError(e)) {
+        const where = { topic: batch.topic, partition: batch.partition, firstOffset: records[0]!.offset };
+        abandoned(e, { ...where, records: records.length }, 'committing');
+      }
+      throw e;
+    }
     for (const m of messages) payload.resolveOffset(m.offset);
     await payload.heartbeat();
     const committedAt = Date.now();
@@ -269,9 +301,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         );
       }
       payload.heartbeat().catch((e: unknown) => {
-        if (MEMBERSHIP_ERRORS.has((e as { type?: string }).type ?? '')) membershipLost = e;
+        if (membershipError(e)) membershipLost = e;
       });
-    }, HEARTBEAT_MS);
+    }, heartbeatMs);
     try {
       for (let attempt = 0; ; attempt++) {
         try {
@@ -282,7 +314,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           failing = false;
           return output;
         } catch (e) {
-          if (e === membershipLost || !isTaplineError(e) || !e.canRetry) throw e;
+          if (e === membershipLost) {
+            abandoned(e, where, 'deciding');
+            throw e;
+          }
+          if (!isTaplineError(e) || !e.canRetry) throw e;
           failing = true;
           metrics.batchRetries.inc({ code: e.code });
           const delay = retryDelayMs(attempt);
@@ -294,7 +330,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           const until = Date.now() + delay;
           while (Date.now() < until) {
             if (stopping || !payload.isRunning()) throw e;
-            if (membershipLost) throw membershipLost;
+            if (membershipLost) {
+              abandoned(membershipLost, where, 'deciding');
+              throw membershipLost;
+            }
             await sleep(Math.min(100, until - Date.now()));
           }
         }
@@ -302,6 +341,32 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     } finally {
       clearInterval(beat);
     }
+  }
+
+  /**
+   * Throws when the group no longer counts this worker in its generation; called right before a commit.
+   * kafkajs's TxnOffsetCommit carries no generation (no KIP-447 fencing), so the broker would take the
+   * offsets of a member dropped past its session timeout (frozen, cut off) while the partition's new
+   * owner processes the same batch: a zombie commit, every output of the batch twice. A heartbeat goes
+   * out unless one succeeded within the heartbeat interval (so always after a freeze). Other heartbeat
+   * errors are left to the commit itself.
+   */
+  async function confirmMembership(payload: EachBatchPayload): Promise<void> {
+    try {
+      await payload.heartbeat();
+    } catch (e) {
+      if (membershipError(e)) throw e;
+    }
+  }
+
+  /** Counts and logs a batch given up uncommitted because this member left the group's generation. */
+  function abandoned(cause: unknown, where: Record<string, unknown>, phase: 'deciding' | 'committing'): void {
+    const code = membershipError(cause) ?? 'UNKNOWN';
+    metrics.batchesAbandoned.inc({ code });
+    log.warn(
+      { ...where, code, phase },
+      `this worker left the group's generation (${code}) while ${phase} the batch: it is abandoned uncommitted, for the partition's next owner to process`,
+    );
   }
 
   /**
@@ -350,7 +415,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }
   }
 
-  async function commitBatch(topic: string, partition: number, lastOffset: string, out: OutputMessage[]) {
+  async function commitBatch(
+    topic: string,
+    partition: number,
+    lastOffset: string,
+    out: OutputMessage[],
+    beforeCommit: () => Promise<void>,
+  ) {
     if (producerFresh) {
       await producer.connect();
       producerFresh = false;
@@ -382,6 +453,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         consumerGroupId: options.groupId,
         topics: [{ topic, partitions: [{ partition, offset: String(BigInt(lastOffset) + 1n) }] }],
       });
+      await beforeCommit();
       await transaction.commit();
     } catch (e) {
       const aborted = await transaction.abort().then(
