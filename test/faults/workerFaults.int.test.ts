@@ -8,12 +8,13 @@
 // FAULT_KILLS and FAULT_TAPS scale the run (defaults 10 and 6,000).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
+import { AssignerProtocol } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { uniqueEnv } from '../support/pipelineEnv.ts';
 import { expectNoFaultEndState, noFaultReference } from './endState.ts';
 import { figures } from './figures.ts';
 import { entityPartitions } from './entityPartitions.ts';
-import { codec, createTopics, safeRefunds, sendAll, simulatedTaps } from './harness.ts';
+import { codec, createTopics, kafka, safeRefunds, sendAll, simulatedTaps } from './harness.ts';
 
 const kills = Number(process.env['FAULT_KILLS'] ?? 10);
 const tapCount = Number(process.env['FAULT_TAPS'] ?? 6000);
@@ -38,6 +39,34 @@ async function stopChild(child: ChildProcess): Promise<number | null> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits until the worker group is stable with `members` members (at most 90 s: a worker starting on
+ * a loaded box can take several seconds to join), and returns the taps partitions each holds.
+ */
+async function tapPartitionsOnceStable(
+  env: Record<string, string>,
+  members: number,
+): Promise<{ state: string; members: number[][] }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const since = Date.now();
+    for (;;) {
+      const { groups } = await admin.describeGroups([env['TAPLINE_WORKER_GROUP']!]);
+      const group = groups[0]!;
+      const held = group.members.map(
+        (m) =>
+          AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment[env['TOPIC_TAPS']!] ?? [],
+      );
+      const done = group.state === 'Stable' && held.length === members;
+      if (done || Date.now() - since > 90_000) return { state: group.state, members: held };
+      await sleep(500);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 describe('worker faults against a no-fault reference', () => {
   it(`leaves the exact no-fault end state after ${kills} SIGKILLs at random points`, async () => {
@@ -116,17 +145,26 @@ describe('worker faults against a no-fault reference', () => {
     const half = Math.floor(taps.length / 2);
     await send(placed.slice(0, half));
     const second = startChild({ ...env, TAPLINE_WORKER_ID: 'w2' });
-    await sleep(6000); // rebalance: partitions move to the second worker mid-stream
+    // Rebalance: partitions move to the second worker before the second half of the stream comes.
+    const sharing = await tapPartitionsOnceStable(env, 2);
     await send(placed.slice(half));
     await sleep(3000);
     const secondCode = await stopChild(second); // leaves mid-stream: partitions move back
     const end = await expectNoFaultEndState(stream, reference, { redis });
     const firstCode = await stopChild(first);
     expect([firstCode, secondCode]).toEqual([0, 0]);
+    // The join took effect: both workers held taps partitions while the second half of the stream came.
+    expect(sharing.members.length, JSON.stringify(sharing)).toBe(2);
+    expect(sharing.members.flat().sort(), JSON.stringify(sharing)).toEqual([0, 1, 2, 3]);
+    expect(
+      sharing.members.every((held) => held.length > 0),
+      JSON.stringify(sharing),
+    ).toBe(true);
     results.add('second worker joins and leaves (4 partitions, entities partition-local)', {
       taps: taps.length,
       refunds: stream.refunds.length,
       faults: 2,
+      tapPartitionsAtJoin: JSON.stringify(sharing.members),
       ...end,
     });
   }, 300_000);
