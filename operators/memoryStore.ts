@@ -11,6 +11,7 @@ import {
   removeEvent,
   undoPhoneAdjustment,
   type EntityState,
+  type StoredEntityState,
   type EntityType,
   type Hold,
   type MonthTap,
@@ -33,7 +34,7 @@ export interface MemoryStoreStats {
 export interface MemoryStore extends StateStore {
   stats(): MemoryStoreStats;
   /** Copies of the state, for tests. */
-  entity(ref: EntityRef): EntityState | undefined;
+  entity(ref: EntityRef): StoredEntityState | undefined;
   tap(tapId: string): TapRecord | undefined;
 }
 
@@ -49,7 +50,7 @@ const EVICTION_GRACE = 3 * 86_400_000;
  * only those dated after the inserted tap, the only ones monthSumAt subtracts at its time (the Redis
  * store returns the same). Applied adjustment ids are not read by any rule and are left out.
  */
-function snapshot(s: EntityState, t: number): EntityState {
+function snapshot(s: StoredEntityState, t: number): EntityState {
   const c: EntityState = { m: s.m, e: s.e };
   if (s.mo) c.mo = { ...s.mo };
   if (s.h) {
@@ -63,10 +64,7 @@ function snapshot(s: EntityState, t: number): EntityState {
   // Month taps are never dated after `m`: a tap at or after it has none later than itself.
   if (s.mt && t < s.m) {
     let later: Record<string, MonthTap> | undefined;
-    for (const id in s.mt) {
-      const k = s.mt[id]!;
-      if (k[1] > t) (later ??= {})[id] = k;
-    }
+    for (const [id, k] of s.mt) if (k[1] > t) (later ??= {})[id] = k;
     if (later) c.mt = later;
   }
   return c;
@@ -74,7 +72,7 @@ function snapshot(s: EntityState, t: number): EntityState {
 
 export function createMemoryStore(): MemoryStore {
   // One map per entity type, keyed by the bare id: no key string built per operation.
-  const entities: Record<EntityType, Map<string, Slot<EntityState>>> = {
+  const entities: Record<EntityType, Map<string, Slot<StoredEntityState>>> = {
     a: new Map(),
     m: new Map(),
     d: new Map(),
@@ -119,10 +117,10 @@ export function createMemoryStore(): MemoryStore {
     return slot;
   };
   const touchEntity = (
-    map: Map<string, Slot<EntityState>>,
+    map: Map<string, Slot<StoredEntityState>>,
     id: string,
-    slot: Slot<EntityState> | undefined,
-    state: EntityState,
+    slot: Slot<StoredEntityState> | undefined,
+    state: StoredEntityState,
     ttlMs: number,
     t: number,
   ) => {
