@@ -34,6 +34,11 @@ export interface PrivateKafkaOptions {
   scram?: { user: string; password: string };
   /** Name in the temp dir and the log, for a person reading leftovers. */
   name?: string;
+  /**
+   * Adds a SASL_PLAINTEXT listener (SCRAM, the `scram` user) behind the KRaft authorizer: its clients
+   * need ACLs. The PLAINTEXT listener's clients (ANONYMOUS) stay super users, for the test's own admin.
+   */
+  authorizer?: boolean;
 }
 
 export interface PrivateKafka {
@@ -41,11 +46,17 @@ export interface PrivateKafka {
   broker: string;
   /** host:port of the SASL_SSL listener, when `tls` was given. */
   tlsBroker: string | null;
+  /** host:port of the SASL_PLAINTEXT listener with ACLs, when `authorizer` was set. */
+  aclBroker: string | null;
   dir: string;
   /** Starts the broker on its dirs (formatted on first start) and waits until it runs transactions. */
   start(): Promise<void>;
   /** Stops the broker with SIGTERM (controlled shutdown) or SIGKILL (a crash); resolves on exit. */
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** SIGSTOP: the broker freezes with its connections open; requests wait unanswered. */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
   /** Stops it and removes its dirs. */
   destroy(): Promise<void>;
   /** The broker's own log, for failure messages. */
@@ -79,7 +90,12 @@ export async function createPrivateKafka(options: PrivateKafkaOptions = {}): Pro
       `Kafka jars missing under ${libs}: run 'bash scripts/services.sh up kafka' once to fetch them`,
     );
   const dir = mkdtempSync(join(tmpdir(), `tapline-kafka-${options.name ?? 'private'}-`));
-  const [port, controllerPort, tlsPort] = [await freePort(), await freePort(), await freePort()];
+  const [port, controllerPort, tlsPort, aclPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const dataDir = join(dir, 'data');
   const conf = join(dir, 'server.properties');
   const log = join(dir, 'server.log');
@@ -104,13 +120,17 @@ export async function createPrivateKafka(options: PrivateKafkaOptions = {}): Pro
     listeners.push(`SASL_SSL://127.0.0.1:${tlsPort}`);
     advertised.push(`SASL_SSL://127.0.0.1:${tlsPort}`);
   }
+  if (options.authorizer) {
+    listeners.push(`SASL_PLAINTEXT://127.0.0.1:${aclPort}`);
+    advertised.push(`SASL_PLAINTEXT://127.0.0.1:${aclPort}`);
+  }
   const lines = [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
     `listeners=${listeners.join(',')}`,
     `advertised.listeners=${advertised.join(',')}`,
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,SASL_PLAINTEXT:SASL_PLAINTEXT',
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
     `log.dirs=${dataDir}`,
@@ -127,9 +147,18 @@ export async function createPrivateKafka(options: PrivateKafkaOptions = {}): Pro
     'broker.heartbeat.interval.ms=500',
     'broker.session.timeout.ms=2500',
   ];
+  if (options.authorizer) {
+    lines.push(
+      'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+      // The controller, the inter-broker listener and the test's admin connect as ANONYMOUS.
+      'super.users=User:ANONYMOUS',
+    );
+  }
+  if (tls || options.authorizer) lines.push('sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512');
   if (tls) {
     lines.push(
-      'sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512',
       'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
       'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
       'ssl.keystore.type=PKCS12',
@@ -202,6 +231,7 @@ export async function createPrivateKafka(options: PrivateKafkaOptions = {}): Pro
   const broker: PrivateKafka = {
     broker: `127.0.0.1:${port}`,
     tlsBroker: tls ? `127.0.0.1:${tlsPort}` : null,
+    aclBroker: options.authorizer ? `127.0.0.1:${aclPort}` : null,
     dir,
     log,
     async start() {
@@ -223,6 +253,12 @@ export async function createPrivateKafka(options: PrivateKafkaOptions = {}): Pro
       const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
       await exited;
       clearTimeout(timer);
+    },
+    pause() {
+      if (running()) child!.kill('SIGSTOP');
+    },
+    resume() {
+      if (running()) child!.kill('SIGCONT');
     },
     async destroy() {
       await broker.stop('SIGKILL');
