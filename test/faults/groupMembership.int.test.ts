@@ -1,7 +1,7 @@
 // The worker losing its group membership while a batch is in flight (pipeline/worker.ts,
 // MEMBERSHIP_ERRORS), with real `tapline run` children and a PRIVATE redis-server
 // (test/support/privateRedis.ts) that the test stops or pauses. 1 partition, so the order of taps is
-// fixed and every decision must equal the no-fault reference (test/support/referenceDecisions.ts).
+// fixed and every decision must equal the no-fault reference.
 // - (a) rebalance: Redis is down, the worker retries its batch, a second member joins the group; the
 //   worker must abandon the batch uncommitted (REBALANCE_IN_PROGRESS), rejoin, and decide it once
 //   Redis is back;
@@ -12,45 +12,74 @@
 //   there by a PRIVATE broker, test/support/privateKafka.ts, paused for a moment). kafkajs's
 //   TxnOffsetCommit carries no generation, so without the worker's check before the commit the
 //   resumed worker committed the batch a second time (1,000 duplicate decisions).
-// Each run ends with every tap decided exactly once, with the reference decisions, and the workers
-// stopping cleanly; the worker's log and tapline_batches_abandoned_total prove the path ran.
+// Each run streams refunds too, and ends with the whole end state equal to the no-fault run's
+// (test/faults/endState.ts: every tap decided once with the reference decision, every refund applied
+// once, Redis key by key, ClickHouse rows, settlement) and the workers stopping cleanly; the worker's
+// log and tapline_batches_abandoned_total prove the path ran.
 // TAPLINE_SESSION_TIMEOUT_MS is 6 s (the broker's minimum) to keep the tests short.
 import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, afterAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import type { Tap } from '../../schemas/types.ts';
-import { configFor, uniqueEnv } from '../support/pipelineEnv.ts';
+import { uniqueEnv } from '../support/pipelineEnv.ts';
 import { createPrivateKafka } from '../support/privateKafka.ts';
-import { startPrivateRedis } from '../support/privateRedis.ts';
-import { referenceDecisions, tallyDecisions } from '../support/referenceDecisions.ts';
+import { startPrivateRedis, type PrivateRedis } from '../support/privateRedis.ts';
+import {
+  expectNoFaultEndState,
+  noFaultReference,
+  type FaultStream,
+  type NoFaultReference,
+} from './endState.ts';
 import { figures } from './figures.ts';
-import { codec, createTopics, decodeAll, kafka, readAll, sendAll, simulatedTaps } from './harness.ts';
+import { codec, createTopics, kafka, safeRefunds, sendAll, simulatedTaps } from './harness.ts';
 import { startWorkerChild, waitFor, type WorkerChild } from './workerChild.ts';
 
 const results = figures('faults');
+/** Scratch space of the no-fault reference's Redis state (under a prefix of its own). */
+const shared = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => {});
 });
-afterAll(() => results.print());
+afterAll(() => {
+  shared.disconnect();
+  results.print();
+});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A private Redis, topics of one partition on `broker` (the shared one by default), the reference. */
-async function setup(name: string, seed: number, broker = '127.0.0.1:9092', client: Kafka = kafka) {
+interface Run {
+  redis: PrivateRedis;
+  client: Kafka;
+  stream: FaultStream;
+  reference: Promise<NoFaultReference>;
+  taps: Tap[];
+  send(list: readonly Tap[]): Promise<void>;
+  start(id: string, waitReady?: boolean): Promise<WorkerChild>;
+}
+
+/**
+ * A private Redis, topics of one partition on `broker` (the shared one by default), 3,000 taps and
+ * refunds of some of them, and the no-fault reference of that stream (computed while the test runs).
+ */
+async function setup(
+  name: string,
+  seed: number,
+  broker = '127.0.0.1:9092',
+  client: Kafka = kafka,
+): Promise<Run> {
   const redis = await startPrivateRedis('always');
   cleanups.push(() => redis.dispose());
   const env = uniqueEnv(name, {
     REDIS_URL: redis.url,
     KAFKA_BROKERS: broker,
     TAPLINE_SESSION_TIMEOUT_MS: '6000',
+    TAPLINE_ADJUSTMENT_WAIT_MS: '120000',
   });
   await createTopics(env, 1, client);
-  const config = configFor(env);
   const taps = simulatedTaps(3000, seed);
-  const expected = referenceDecisions(taps, {
-    key: config.secrets.piiKey!,
-    version: config.secrets.piiKeyVersion,
-  });
-  expected.catch(() => {}); // awaited by the test
+  const stream = { env, taps, refunds: safeRefunds(taps, seed) };
+  const reference = noFaultReference(stream, shared);
+  reference.catch(() => {}); // awaited by the end-state check
   const send = (list: readonly Tap[]) =>
     sendAll(
       env['TOPIC_TAPS']!,
@@ -62,29 +91,28 @@ async function setup(name: string, seed: number, broker = '127.0.0.1:9092', clie
     cleanups.push(() => w.kill());
     return w;
   };
-  return { redis, env, taps, expected, send, start };
+  return { redis, client, stream, reference, taps, send, start };
 }
 
-/** Every tap decided exactly once with the reference decision; both workers stop with 0. */
-async function expectExactlyOnce(
-  env: Record<string, string>,
-  taps: readonly Tap[],
-  expected: Promise<Map<string, string>>,
-  workers: WorkerChild[],
-  client: Kafka = kafka,
-) {
-  const decisions = decodeAll(
-    'decision',
-    await readAll(env['TOPIC_DECISIONS']!, taps.length, 3000, 120_000, client),
+/**
+ * The refunds go out once every tap has (a refund after its tap; none can be part of the batch the
+ * fault holds). Then the whole end state against the no-fault run (test/faults/endState.ts: Kafka,
+ * Redis key by key, ClickHouse, settlement), and the workers, all still running, stop with 0.
+ */
+async function expectNoFaultEnd(run: Run, workers: WorkerChild[]) {
+  await sendAll(
+    run.stream.env['TOPIC_ADJUSTMENTS']!,
+    run.stream.refunds.map((a) => ({ key: a.tap_id, value: codec.encode('adjustment', a) })),
+    run.client,
   );
+  const end = await expectNoFaultEndState(run.stream, run.reference, {
+    redis: run.redis.client,
+    client: run.client,
+    log: () => workers.map((w) => w.tail()).join('\n'),
+  });
   for (const w of workers) expect(w.running(), w.tail()).toBe(true);
-  const logs = workers.map((w) => w.tail()).join('\n');
-  const { outcomes, duplicates } = tallyDecisions(decisions);
-  expect(duplicates, logs).toBe(0);
-  expect(outcomes.size, logs).toBe(taps.length);
-  expect(outcomes).toEqual(await expected);
   for (const w of workers) expect(await w.stop(), w.tail()).toBe(0);
-  return { lost: taps.length - outcomes.size, duplicates };
+  return end;
 }
 
 function abandonedLines(w: WorkerChild) {
@@ -93,7 +121,9 @@ function abandonedLines(w: WorkerChild) {
 
 describe('group membership lost while a batch is in flight', () => {
   it('(a) a rebalance while the batch is retried (Redis down): abandoned uncommitted, decided once', async () => {
-    const { redis, env, taps, expected, send, start } = await setup('rebalance', 43);
+    const run = await setup('rebalance', 43);
+    const { redis, stream, taps, send, start } = run;
+    const { env } = stream;
     const first = await start('w1');
     await send(taps.slice(0, 1000));
     await waitFor('first 1,000 decided', async () => (await first.decided()) >= 1000, 60_000, first);
@@ -129,13 +159,14 @@ describe('group membership lost while a batch is in flight', () => {
     await redis.restart();
     await send(taps.slice(2000));
 
-    const end = await expectExactlyOnce(env, taps, expected, [first]);
+    const end = await expectNoFaultEnd(run, [first]);
     const abandoned = abandonedLines(first);
     expect(abandoned.length).toBeGreaterThan(0);
     expect(abandoned[0]!['code']).toBe('REBALANCE_IN_PROGRESS');
     expect(abandoned[0]!['phase']).toBe('deciding');
     results.add('a second member joins the group while the worker retries a batch (Redis down)', {
       taps: taps.length,
+      refunds: run.stream.refunds.length,
       faults: 2,
       abandoned: abandoned.length,
       ...end,
@@ -143,7 +174,8 @@ describe('group membership lost while a batch is in flight', () => {
   }, 180_000);
 
   it('(b) the worker frozen past its session timeout with Redis answers pending: no zombie commit', async () => {
-    const { redis, env, taps, expected, send, start } = await setup('sessiontimeout', 47);
+    const run = await setup('sessiontimeout', 47);
+    const { redis, taps, send, start } = run;
     const first = await start('w1');
     await send(taps.slice(0, 1000));
     // Decided and committed (nothing in flight), so the batch frozen below is the next one.
@@ -179,7 +211,7 @@ describe('group membership lost while a batch is in flight', () => {
     await sleep(3000);
     await send(taps.slice(2000));
 
-    const end = await expectExactlyOnce(env, taps, expected, [first, second]);
+    const end = await expectNoFaultEnd(run, [first, second]);
     const abandoned = abandonedLines(first);
     expect(abandoned.length).toBeGreaterThan(0);
     expect(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS']).toContain(
@@ -187,6 +219,7 @@ describe('group membership lost while a batch is in flight', () => {
     );
     results.add('worker frozen (SIGSTOP) past its session timeout with Redis answers pending', {
       taps: taps.length,
+      refunds: run.stream.refunds.length,
       faults: 2,
       frozenMs,
       abandoned: abandoned.length,
@@ -207,12 +240,8 @@ describe('group membership lost while a batch is in flight', () => {
       brokers: [broker.broker],
       logLevel: logLevel.NOTHING,
     });
-    const { redis, env, taps, expected, send, start } = await setup(
-      'zombiecommit',
-      53,
-      broker.broker,
-      client,
-    );
+    const run = await setup('zombiecommit', 53, broker.broker, client);
+    const { redis, taps, send, start } = run;
     const first = await start('w1');
     await send(taps.slice(0, 1000));
     await waitFor(
@@ -261,13 +290,14 @@ describe('group membership lost while a batch is in flight', () => {
       await sleep(200);
     await send(taps.slice(2000));
 
-    const end = await expectExactlyOnce(env, taps, expected, [first, second], client);
+    const end = await expectNoFaultEnd(run, [first, second]);
     const abandoned = abandonedLines(first);
     expect(abandoned.length).toBeGreaterThan(0);
     expect(abandoned[0]!['code']).toBe('UNKNOWN_MEMBER_ID');
     expect(abandoned[0]!['phase']).toBe('committing');
     results.add('worker frozen (SIGSTOP) mid-commit past its session timeout; a second worker takes over', {
       taps: taps.length,
+      refunds: run.stream.refunds.length,
       faults: 3,
       abandoned: abandoned.length,
       abandonedCode: abandoned[0]!['code'],
