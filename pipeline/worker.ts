@@ -1,20 +1,29 @@
 /**
  * The streaming worker's runtime: a kafkajs consumer group on the input topics, one Kafka transaction
- * per consumed batch carrying every output of the batch AND the consumed offsets, so a crash at any
- * point either commits all of a batch's effects or none. Redis effects are idempotent per tap_id and
- * adjustment_id, so the reprocessed batch after a crash changes no window and re-sends the first
- * decisions (see docs/EXACTLY_ONCE.md).
+ * per fetch carrying every output of its batches AND their consumed offsets (a group commit,
+ * pipeline/commitGroups.ts), so a crash at any point either commits all of those effects or none.
+ * Redis effects are idempotent per tap_id and adjustment_id, so the reprocessed batches after a crash
+ * change no window and re-send the first decisions (see docs/EXACTLY_ONCE.md).
  *
  * What happens to each record is decided by the topology (pipeline/topology.ts); this file only moves
  * bytes between Kafka and it, commits, pauses under backpressure and shuts down cleanly.
  *
- * Backpressure: one batch per partition is in flight at a time, and the next fetch waits for it. When
+ * Backpressure: one batch per partition is in flight at a time, and the next fetch waits for all of
+ * them. The batches of a fetch are decided one after another (as if handed over one at a time) and
+ * committed in one transaction: a record waits for one commit per fetch, not one per partition. When
  * Redis is slow the batch simply takes longer; when Redis fails (a retriable error), the batch is tried
  * again with backoff, uncommitted, while the worker keeps heartbeating so the group keeps its
  * partitions. Nothing else is fetched meanwhile: the backlog stays in Kafka (the lag metric shows it),
- * memory holds one batch, and the worker resumes on its own when Redis answers.
+ * memory holds one fetch, and the worker resumes on its own when Redis answers.
  */
-import kafkajs, { type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
+import kafkajs, {
+  type Consumer,
+  type EachBatchPayload,
+  type Kafka,
+  type Message,
+  type Producer,
+} from 'kafkajs';
+import { createCommitGroups } from './commitGroups.ts';
 import { startLagMonitor, type Assignment } from './consumerLag.ts';
 import { isTaplineError } from './errors.ts';
 import type { Logger } from './logger.ts';
@@ -61,6 +70,11 @@ const RETRY_MAX_MS = 5_000;
 const HEARTBEAT_MAX_MS = 3_000;
 /** Pause before the worker rejoins its group after a consumer crash kafkajs does not restart. */
 const REJOIN_MS = 2_000;
+/**
+ * Batches of one fetch handed to eachBatch together (kafkajs's partitionsConsumedConcurrently), to be
+ * committed in one transaction. More than the partitions a worker owns is harmless.
+ */
+const FETCH_PARTITIONS = 64;
 /** Errors by which kafkajs says this member is no longer (or not yet again) in the group's generation. */
 const MEMBERSHIP_ERRORS = new Set([
   'REBALANCE_IN_PROGRESS',
@@ -97,6 +111,23 @@ export function produceChunks<T extends { key: string | null; value: Buffer }>(m
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
+}
+
+/** A decided batch waiting for its group's transaction. */
+interface GroupMember {
+  topic: string;
+  partition: number;
+  /** Offset of the batch's last record: the partition's committed offset becomes the next one. */
+  lastOffset: string;
+  /** Records consumed in the batch. */
+  records: number;
+  messages: OutputMessage[];
+  payload: EachBatchPayload;
+}
+
+interface TopicPartition {
+  topic: string;
+  partition: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -218,12 +249,16 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         if (messages.length === 0) return;
       }
     }
-    batchSince = Date.now();
+    groups.enter();
+    if (batchSince === 0) batchSince = Date.now();
+    inflightRecords += messages.length;
+    metrics.inflight.set(inflightRecords);
     try {
       await processAndCommit(payload, messages, started);
     } finally {
-      batchSince = 0;
-      metrics.inflight.set(0);
+      inflightRecords -= messages.length;
+      metrics.inflight.set(inflightRecords);
+      if (groups.inFlight === 0) batchSince = 0;
     }
   }
 
@@ -233,7 +268,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     started: bigint,
   ): Promise<void> {
     const { batch } = payload;
-    metrics.inflight.set(messages.length);
     if (messages.length > options.maxInflight) {
       // A single fetch never exceeds maxBytesPerPartition; this guards a misconfiguration.
       log.warn({ records: messages.length }, 'batch larger than TAPLINE_MAX_INFLIGHT');
@@ -249,17 +283,32 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       notBefore: headerNumber(m.headers, NOT_BEFORE_HEADER),
       firstSeen: headerNumber(m.headers, 'tapline-first-seen'),
     }));
-    const output = await decideBatch(payload, records);
+    const lastOffset = records[records.length - 1]!.offset;
+    let joined = false;
+    let output: BatchOutput | null;
     try {
-      await commitBatch(
-        batch.topic,
-        batch.partition,
-        records[records.length - 1]!.offset,
-        output.messages,
-        () => confirmMembership(payload),
+      // Decided in the order the batches arrived, as when kafkajs handed them over one at a time. Not
+      // isStale() here: a retry-topic batch has sought its own partition back to its first record
+      // not yet due.
+      output = await groups.decideInTurn(async () =>
+        stopping || !payload.isRunning() ? null : decideBatch(payload, records),
       );
+      if (!output) {
+        groups.leave();
+        return;
+      }
+      joined = true;
+      await groups.join({
+        topic: batch.topic,
+        partition: batch.partition,
+        lastOffset,
+        records: records.length,
+        messages: output.messages,
+        payload,
+      });
     } catch (e) {
-      if (membershipError(e)) {
+      if (!joined) groups.leave();
+      else if (membershipError(e)) {
         const where = { topic: batch.topic, partition: batch.partition, firstOffset: records[0]!.offset };
         abandoned(e, { ...where, records: records.length }, 'committing');
       }
@@ -273,7 +322,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     metrics.consumerLag.set(
       { topic: batch.topic, partition: String(batch.partition) },
-      Math.max(0, Number(batch.highWatermark) - Number(records[records.length - 1]!.offset) - 1),
+      Math.max(0, Number(batch.highWatermark) - Number(lastOffset) - 1),
     );
   }
 
@@ -377,7 +426,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
    * transaction (aborted, or committed if the broker had already taken the commit). The consumer then
    * goes back to the committed offset, so the batch is processed again only if it did not commit.
    */
-  async function replaceProducer(cause: unknown, topic: string, partition: number): Promise<never> {
+  async function replaceProducer(cause: unknown, partitions: TopicPartition[]): Promise<never> {
     const old = producer;
     producer = newProducer();
     producerFresh = true;
@@ -386,18 +435,17 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     try {
       await producer.connect();
       producerFresh = false;
-      const offset = await committedOffset(topic, partition);
-      if (offset !== null) consumer.seek({ topic, partition, offset });
+      for (const { topic, partition } of partitions) {
+        const offset = await committedOffset(topic, partition);
+        if (offset !== null) consumer.seek({ topic, partition, offset });
+      }
     } catch (e) {
-      log.warn(
-        { err: e, topic, partition },
-        'could not re-read the committed offset after replacing the producer',
-      );
+      log.warn({ err: e, partitions }, 'could not re-read the committed offset after replacing the producer');
     }
     // kafkajs is CommonJS and spreads its error classes into its exports: Node's ESM loader cannot
     // see them as named exports, hence the default import.
     throw new kafkajs.KafkaJSError(
-      `transaction could not be completed or aborted (${(cause as Error)?.message ?? String(cause)}); the batch will be processed again`,
+      `transaction could not be completed or aborted (${(cause as Error)?.message ?? String(cause)}); its batches will be processed again`,
       { retriable: true },
     );
   }
@@ -415,13 +463,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }
   }
 
-  async function commitBatch(
-    topic: string,
-    partition: number,
-    lastOffset: string,
-    out: OutputMessage[],
-    beforeCommit: () => Promise<void>,
-  ) {
+  /**
+   * One transaction for a group of batches: every output, in the order the batches were decided, and
+   * the next offset of each batch's partition.
+   */
+  async function commitGroup(members: GroupMember[]): Promise<void> {
+    const partitions = members.map(({ topic, partition }) => ({ topic, partition }));
     if (producerFresh) {
       await producer.connect();
       producerFresh = false;
@@ -430,31 +477,40 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     try {
       transaction = await producer.transaction();
     } catch (e) {
-      return replaceProducer(e, topic, partition);
+      return replaceProducer(e, partitions);
     }
     try {
-      const byTopic = new Map<string, OutputMessage[]>();
-      for (const m of out) {
-        const list = byTopic.get(m.topic) ?? [];
-        list.push(m);
-        byTopic.set(m.topic, list);
-      }
       // Several produce requests per transaction keep every record batch under the broker's
-      // message.max.bytes (1 MB by default), whatever the size of the consumed batch.
-      for (const [t, messages] of byTopic) {
-        for (const chunk of produceChunks(messages)) {
-          await transaction.send({
-            topic: t,
-            messages: chunk.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
-          });
+      // message.max.bytes (1 MB by default), whatever the size of the consumed batches; each request
+      // carries every topic of its chunk.
+      for (const chunk of produceChunks(members.flatMap((m) => m.messages))) {
+        const byTopic = new Map<string, Message[]>();
+        for (const m of chunk) {
+          const list = byTopic.get(m.topic) ?? [];
+          list.push({ key: m.key, value: m.value, headers: m.headers });
+          byTopic.set(m.topic, list);
         }
+        await transaction.sendBatch({
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        });
+      }
+      const offsets = new Map<string, Array<{ partition: number; offset: string }>>();
+      for (const m of members) {
+        const list = offsets.get(m.topic) ?? [];
+        list.push({ partition: m.partition, offset: String(BigInt(m.lastOffset) + 1n) });
+        offsets.set(m.topic, list);
       }
       await transaction.sendOffsets({
         consumerGroupId: options.groupId,
-        topics: [{ topic, partitions: [{ partition, offset: String(BigInt(lastOffset) + 1n) }] }],
+        topics: [...offsets].map(([topic, partitions]) => ({ topic, partitions })),
       });
-      await beforeCommit();
+      // Any member's payload will do: the heartbeat is the consumer's.
+      await confirmMembership(members[0]!.payload);
       await transaction.commit();
+      log.debug(
+        { batches: members.length, records: members.reduce((n, m) => n + m.records, 0) },
+        'committed',
+      );
     } catch (e) {
       const aborted = await transaction.abort().then(
         () => true,
@@ -463,15 +519,17 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           return false;
         },
       );
-      if (!aborted) await replaceProducer(e, topic, partition);
+      if (!aborted) await replaceProducer(e, partitions);
       throw e;
     }
   }
+  const groups = createCommitGroups(commitGroup);
+  let inflightRecords = 0;
 
   const runConfig = {
     autoCommit: false,
     eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: 1,
+    partitionsConsumedConcurrently: FETCH_PARTITIONS,
     eachBatch,
   };
   await consumer.run(runConfig);
@@ -491,7 +549,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       stopping = true;
       for (const t of resumeTimers) clearTimeout(t);
       if (rejoinTimer) clearTimeout(rejoinTimer);
-      // consumer.stop() waits for the batch in flight (and its commit) to finish.
+      // consumer.stop() waits for the batches in flight (and their commit) to finish.
       await consumer.stop();
       await lag.stop();
       await consumer.disconnect();
