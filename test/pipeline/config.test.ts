@@ -25,6 +25,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ TAPLINE_DATA_KEY: 'short' })).toThrow(/TAPLINE_DATA_KEY: expected 64 hex/);
   });
 
+  it('takes a worker session timeout within what the broker accepts', () => {
+    expect(loadConfig({}).config.worker.sessionTimeoutMs).toBe(30_000);
+    expect(loadConfig({ TAPLINE_SESSION_TIMEOUT_MS: '6000' }).config.worker.sessionTimeoutMs).toBe(6000);
+    // Under the broker's group.min.session.timeout.ms (6 s) every join would be refused.
+    expect(() => loadConfig({ TAPLINE_SESSION_TIMEOUT_MS: '5999' })).toThrow(/TAPLINE_SESSION_TIMEOUT_MS/);
+  });
+
   it('refuses development secrets in production, without echoing secrets', () => {
     let error: unknown;
     try {
