@@ -83,9 +83,27 @@ async function readyz(w: Worker): Promise<number> {
   }
 }
 
+/**
+ * The worker's /metrics page. One fetch was reset (ECONNRESET on read, at load 18, the worker's state
+ * not captured); the usual cause is a keep-alive socket the server closes as it is reused, so it is
+ * tried again once while the worker lives, and a dead worker's log goes with the error.
+ */
+async function metricsText(w: Worker): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await (await fetch(`http://127.0.0.1:${w.metricsPort}/metrics`)).text();
+    } catch (e) {
+      const exit = w.child.exitCode ?? w.child.signalCode;
+      if (exit === null && attempt < 2) continue;
+      const why = `worker metrics unreachable (worker exit: ${exit}); log tail:\n${w.log().slice(-4000)}`;
+      throw new Error(why, { cause: e });
+    }
+  }
+}
+
 /** Sum of a metric's samples whose labels contain `match`. */
 async function metric(w: Worker, name: string, match = ''): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${w.metricsPort}/metrics`)).text();
+  const text = await metricsText(w);
   let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(name) || !(line[name.length] === '{' || line[name.length] === ' ')) continue;
