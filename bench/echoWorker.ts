@@ -1,11 +1,13 @@
 /**
  * The latency floor of the worker's design: a stand-in for `tapline run` (same environment contract,
- * same consumer settings, one Kafka transaction per batch carrying outputs and offsets, as in
- * pipeline/worker.ts) that decodes each tap with the project's codec and answers ALLOW at once, with no
+ * same consumer settings, one Kafka transaction per fetch carrying the outputs and offsets of its
+ * batches, pipeline/commitGroups.ts, as in pipeline/worker.ts) that decodes each tap with the project's
+ * codec and answers ALLOW at once, with no
  * detection and no Redis. `npm run bench -- --only latency-floor` runs it; the integration tests use it to
  * check the end-to-end harness without the real worker. Stops on SIGTERM after the batch in flight.
  */
 import { Kafka, logLevel, type Message } from 'kafkajs';
+import { createCommitGroups } from '../pipeline/commitGroups.ts';
 import { createCodec } from '../schemas/codec.ts';
 import { workerConsumerSettings } from './baseline.ts';
 
@@ -29,43 +31,64 @@ const producer = kafka.producer({
 });
 await Promise.all([consumer.connect(), producer.connect()]);
 await consumer.subscribe({ topics: [env['TOPIC_TAPS']!], fromBeginning: true });
+interface Decided {
+  topic: string;
+  partition: number;
+  lastOffset: string;
+  messages: Message[];
+}
+const groups = createCommitGroups<Decided>(async (members) => {
+  const tx = await producer.transaction();
+  try {
+    await tx.send({ topic: env['TOPIC_DECISIONS']!, messages: members.flatMap((m) => m.messages) });
+    await tx.sendOffsets({
+      consumerGroupId: groupId,
+      topics: members.map((m) => ({
+        topic: m.topic,
+        partitions: [{ partition: m.partition, offset: String(BigInt(m.lastOffset) + 1n) }],
+      })),
+    });
+    await tx.commit();
+  } catch (e) {
+    await tx.abort().catch(() => {});
+    throw e;
+  }
+});
 await consumer.run({
   autoCommit: false,
-  partitionsConsumedConcurrently: 1,
+  partitionsConsumedConcurrently: 64,
   eachBatch: async ({ batch }) => {
     if (batch.messages.length === 0) return;
-    const messages: Message[] = [];
-    for (const m of batch.messages) {
-      const tap = codec.decode('tap', m.value!);
-      if (!tap.ok) throw new Error(`echo worker: ${tap.reason}`);
-      const decision = {
-        tap_id: tap.value.tap_id,
-        decision: 'ALLOW' as const,
-        rules: [],
-        reasons: [],
-        rules_version: 'echo',
-        geo_db: 'none',
-        decided_at: Date.now(),
-      };
-      messages.push({ key: tap.value.account_id, value: codec.encode('decision', decision) });
-    }
-    const tx = await producer.transaction();
+    groups.enter();
+    let messages: Message[];
     try {
-      await tx.send({ topic: env['TOPIC_DECISIONS']!, messages });
-      await tx.sendOffsets({
-        consumerGroupId: groupId,
-        topics: [
-          {
-            topic: batch.topic,
-            partitions: [{ partition: batch.partition, offset: String(BigInt(batch.lastOffset()) + 1n) }],
-          },
-        ],
-      });
-      await tx.commit();
+      // In turn, after a yield: every batch of the fetch has entered before the first joins.
+      messages = await groups.decideInTurn(async () =>
+        batch.messages.map((m) => {
+          const tap = codec.decode('tap', m.value!);
+          if (!tap.ok) throw new Error(`echo worker: ${tap.reason}`);
+          const decision = {
+            tap_id: tap.value.tap_id,
+            decision: 'ALLOW' as const,
+            rules: [],
+            reasons: [],
+            rules_version: 'echo',
+            geo_db: 'none',
+            decided_at: Date.now(),
+          };
+          return { key: tap.value.account_id, value: codec.encode('decision', decision) };
+        }),
+      );
     } catch (e) {
-      await tx.abort().catch(() => {});
+      groups.leave();
       throw e;
     }
+    await groups.join({
+      topic: batch.topic,
+      partition: batch.partition,
+      lastOffset: batch.lastOffset(),
+      messages,
+    });
   },
 });
 process.once('SIGTERM', () => {

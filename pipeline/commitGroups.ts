@@ -12,7 +12,10 @@
 export interface CommitGroups<M> {
   /** A batch is about to be decided: groups stay open until it joins or leaves. */
   enter(): void;
-  /** Runs `decide` after every batch that entered earlier has been decided (one at a time, in order). */
+  /**
+   * Runs `decide` after every batch that asked earlier has been decided (one at a time, in order), and
+   * never synchronously: batches kafkajs hands over in one go have all entered before the first joins.
+   */
   decideInTurn<T>(decide: () => Promise<T>): Promise<T>;
   /** The batch's outputs join the open group; resolves when the group is committed, rejects if it is not. */
   join(member: M): Promise<void>;
