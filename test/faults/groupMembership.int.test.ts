@@ -153,7 +153,7 @@ describe('group membership lost while a batch is in flight', () => {
       30_000,
       first,
     );
-    // Nothing of the abandoned batch was committed while Redis was down.
+    // Nothing of the batch was decided while Redis was down, so nothing of it could be committed.
     expect(await first.decided()).toBe(1000);
     await member.disconnect();
     await redis.restart();
