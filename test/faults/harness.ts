@@ -5,7 +5,7 @@
  * `client` given (a private broker of test/support/privateKafka.ts).
  */
 import { createHash } from 'node:crypto';
-import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer } from 'kafkajs';
 import { seededRandom } from '../../bench/taps.ts';
 import { createCodec } from '../../schemas/codec.ts';
 import type { Adjustment, Tap } from '../../schemas/types.ts';
@@ -40,11 +40,38 @@ export async function createTopics(
 ): Promise<void> {
   const admin = client.admin();
   await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: topicsOf(env).map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
-  });
-  await admin.disconnect();
+  const topics = topicsOf(env);
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+    });
+  } catch (e) {
+    // On a loaded box the broker can answer the metadata of a topic it has just created with
+    // UNKNOWN_TOPIC_OR_PARTITION, which kafkajs's wait for leaders does not retry (seen once at load
+    // 16, 4 partitions): the topics exist, so wait for their leaders here.
+    if ((e as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw e;
+    await waitForLeaders(admin, topics, partitions);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function waitForLeaders(admin: Admin, topics: string[], partitions: number): Promise<void> {
+  const since = Date.now();
+  for (;;) {
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics });
+      const led = (t: (typeof found)[number]) =>
+        t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0);
+      if (found.length === topics.length && found.every(led)) return;
+    } catch (e) {
+      if (Date.now() - since > 30_000) throw e;
+    }
+    if (Date.now() - since > 30_000)
+      throw new Error(`topic leaders not elected in 30 s: ${topics.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 export interface ReadMessage {
