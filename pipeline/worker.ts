@@ -81,6 +81,8 @@ const MEMBERSHIP_ERRORS = new Set([
   'NOT_COORDINATOR_FOR_GROUP',
   'ILLEGAL_GENERATION',
   'UNKNOWN_MEMBER_ID',
+  // The worker's own: the batch was fetched before the consumer (re)joined, or while it is rejoining.
+  'STALE_GENERATION',
 ]);
 
 /** The kafkajs error type of `e` when it says this member left the group's generation, else null. */
@@ -186,7 +188,20 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   });
   /** The consumer was restarted by the worker after a crash, and has not joined the group since. */
   let rejoining = false;
+  /**
+   * For the membership check before each commit: `generation` counts this consumer's joins and crashes,
+   * each batch remembers the one it was fetched in, and `confirmedAt` is when the group last confirmed
+   * this member (a heartbeat answered, or a join).
+   */
+  let generation = 0;
+  let confirmedAt = 0;
+  const fetchedIn = new WeakMap<EachBatchPayload, number>();
+  consumer.on(consumer.events.HEARTBEAT, () => {
+    confirmedAt = Date.now();
+  });
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    generation++;
+    confirmedAt = Date.now();
     assignment = event.payload.memberAssignment;
     if (rejoining) {
       rejoining = false;
@@ -197,6 +212,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   });
   let rejoinTimer: NodeJS.Timeout | null = null;
   consumer.on(consumer.events.CRASH, (event) => {
+    generation++;
     ready = false;
     log.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
     // kafkajs restarts the consumer only after errors it deems retriable. Some failures while a broker
@@ -227,6 +243,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     if (stopping || !payload.isRunning() || payload.isStale()) return;
+    fetchedIn.set(payload, generation);
     const started = process.hrtime.bigint();
     let messages = batch.messages;
     if (batch.topic === options.retryTopic) {
@@ -393,18 +410,31 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   }
 
   /**
-   * Throws when the group no longer counts this worker in its generation; called right before a commit.
-   * kafkajs's TxnOffsetCommit carries no generation (no KIP-447 fencing), so the broker would take the
-   * offsets of a member dropped past its session timeout (frozen, cut off) while the partition's new
-   * owner processes the same batch: a zombie commit, every output of the batch twice. A heartbeat goes
-   * out unless one succeeded within the heartbeat interval (so always after a freeze). Other heartbeat
-   * errors are left to the commit itself.
+   * Throws when the group no longer counts this worker in the generation the batches were fetched in;
+   * called right before a commit. kafkajs's TxnOffsetCommit carries no generation (no KIP-447
+   * fencing), so the broker would take the offsets of a member dropped past its session timeout
+   * (frozen, cut off) while the partition's new owner processes the same batches: a zombie commit,
+   * every output twice. A heartbeat goes out unless one succeeded within the heartbeat interval (so
+   * always after a freeze); other heartbeat errors are left to the commit itself. A heartbeat answered
+   * in a later generation (the consumer rejoined meanwhile, through another partition's batch) does not
+   * vouch for these batches, and one that returns without asking the group (kafkajs has dropped its
+   * member id and is rejoining) vouches for nothing.
    */
-  async function confirmMembership(payload: EachBatchPayload): Promise<void> {
+  async function confirmMembership(payloads: EachBatchPayload[]): Promise<void> {
     try {
-      await payload.heartbeat();
+      await payloads[0]!.heartbeat();
     } catch (e) {
       if (membershipError(e)) throw e;
+    }
+    const rejoined = payloads.some((p) => fetchedIn.get(p) !== generation);
+    if (rejoined || Date.now() - confirmedAt > heartbeatMs + 1_000) {
+      const e = new kafkajs.KafkaJSError(
+        rejoined
+          ? 'the consumer rejoined its group after these batches were fetched'
+          : 'the consumer is rejoining its group (no heartbeat answered)',
+        { retriable: true },
+      );
+      throw Object.assign(e, { type: 'STALE_GENERATION' });
     }
   }
 
@@ -504,8 +534,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         consumerGroupId: options.groupId,
         topics: [...offsets].map(([topic, partitions]) => ({ topic, partitions })),
       });
-      // Any member's payload will do: the heartbeat is the consumer's.
-      await confirmMembership(members[0]!.payload);
+      await confirmMembership(members.map((m) => m.payload));
       await transaction.commit();
       log.debug(
         { batches: members.length, records: members.reduce((n, m) => n + m.records, 0) },

@@ -293,7 +293,9 @@ describe('group membership lost while a batch is in flight', () => {
     const end = await expectNoFaultEnd(run, [first, second]);
     const abandoned = abandonedLines(first);
     expect(abandoned.length).toBeGreaterThan(0);
-    expect(abandoned[0]!['code']).toBe('UNKNOWN_MEMBER_ID');
+    // UNKNOWN_MEMBER_ID when the check's own heartbeat learns it; STALE_GENERATION when kafkajs learnt it
+    // first (through another partition's batch) and is rejoining or has rejoined.
+    expect(['UNKNOWN_MEMBER_ID', 'STALE_GENERATION']).toContain(abandoned[0]!['code']);
     expect(abandoned[0]!['phase']).toBe('committing');
     results.add('worker frozen (SIGSTOP) mid-commit past its session timeout; a second worker takes over', {
       taps: taps.length,
