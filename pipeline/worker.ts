@@ -415,17 +415,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
    * fencing), so the broker would take the offsets of a member dropped past its session timeout
    * (frozen, cut off) while the partition's new owner processes the same batches: a zombie commit,
    * every output twice. A heartbeat goes out unless one succeeded within the heartbeat interval (so
-   * always after a freeze); other heartbeat errors are left to the commit itself. A heartbeat answered
+   * always after a freeze); any error of it stops the commit (what cannot be confirmed is not
+   * committed: the batches are processed again, from the committed offsets). A heartbeat answered
    * in a later generation (the consumer rejoined meanwhile, through another partition's batch) does not
    * vouch for these batches, and one that returns without asking the group (kafkajs has dropped its
    * member id and is rejoining) vouches for nothing.
    */
   async function confirmMembership(payloads: EachBatchPayload[]): Promise<void> {
-    try {
-      await payloads[0]!.heartbeat();
-    } catch (e) {
-      if (membershipError(e)) throw e;
-    }
+    await payloads[0]!.heartbeat();
     const rejoined = payloads.some((p) => fetchedIn.get(p) !== generation);
     if (rejoined || Date.now() - confirmedAt > heartbeatMs + 1_000) {
       const e = new kafkajs.KafkaJSError(
