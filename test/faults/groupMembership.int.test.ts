@@ -19,6 +19,9 @@
 // TAPLINE_SESSION_TIMEOUT_MS is 6 s (the broker's minimum) to keep the tests short.
 import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, afterAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Tap } from '../../schemas/types.ts';
 import { uniqueEnv } from '../support/pipelineEnv.ts';
@@ -109,6 +112,12 @@ async function expectNoFaultEnd(run: Run, workers: WorkerChild[]) {
     redis: run.redis.client,
     client: run.client,
     log: () => workers.map((w) => w.tail()).join('\n'),
+  }).catch((e: unknown) => {
+    // The whole logs, for a person reading a failure (duplicates say nothing of which worker sent them).
+    const path = join(tmpdir(), `${run.stream.env['TOPIC_TAPS']}.workers.log`);
+    writeFileSync(path, workers.map((w, i) => `--- worker ${i + 1}\n${w.log()}`).join('\n'));
+    console.error(`workers' logs: ${path}`);
+    throw e;
   });
   for (const w of workers) expect(w.running(), w.tail()).toBe(true);
   for (const w of workers) expect(await w.stop(), w.tail()).toBe(0);
