@@ -8,15 +8,11 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDetector } from '../../operators/detector.ts';
-import { openGeo } from '../../operators/geo.ts';
 import { createRedisStore } from '../../operators/redisStore.ts';
-import { defaultRuleSet } from '../../operators/rulesFile.ts';
 import { loadConfig } from '../../pipeline/config.ts';
-import { enrichTap } from '../../schemas/msisdn.ts';
 import type { Tap } from '../../schemas/types.ts';
 import { deletePrefix } from '../support/redisState.ts';
-import { outcomeOf, referenceDecisions } from '../support/referenceDecisions.ts';
+import { referenceDecisions } from '../support/referenceDecisions.ts';
 import { entityPartitions } from './entityPartitions.ts';
 import { figures } from './figures.ts';
 import { simulatedTaps } from './harness.ts';
@@ -38,23 +34,8 @@ async function decideByPartition(
   placed: readonly { tap: Tap; partition: number }[],
   order: readonly number[],
 ): Promise<Map<string, string>> {
-  const detector = createDetector({
-    store: createRedisStore({ redis, keyPrefix: `${prefix}${runs++}:` }),
-    rules: defaultRuleSet(),
-    geo: await openGeo(),
-  });
   const taps = order.flatMap((p) => placed.filter((x) => x.partition === p).map((x) => x.tap));
-  const decided = new Map<string, string>();
-  for (let i = 0; i < taps.length; i += 500) {
-    const batch = taps.slice(i, i + 500).map((t) => {
-      const e = enrichTap(t, pii);
-      if ('error' in e) throw new Error(e.error);
-      return { kind: 'tap' as const, tap: e };
-    });
-    for (const o of await detector.processBatch(batch))
-      if (o.kind === 'decision') decided.set(o.tap.tap_id, outcomeOf(o.decision));
-  }
-  return decided;
+  return referenceDecisions(taps, pii, createRedisStore({ redis, keyPrefix: `${prefix}${runs++}:` }));
 }
 
 /** Kafka's default partitioner is a hash of the key; any stable hash of the account shows the point. */

@@ -1,9 +1,10 @@
 // The fault-free reference for worker tests: the same detector over the same taps in order, with the
-// in-memory store. Keyed by tap_id, valued "DECISION:rule,rule".
+// in-memory store unless another is given. Keyed by tap_id, valued "DECISION:rule,rule".
 import { createDetector } from '../../operators/detector.ts';
 import { openGeo } from '../../operators/geo.ts';
 import { createMemoryStore } from '../../operators/memoryStore.ts';
 import { defaultRuleSet } from '../../operators/rulesFile.ts';
+import type { StateStore } from '../../operators/stateStore.ts';
 import { enrichTap, type PiiKey } from '../../schemas/msisdn.ts';
 import type { Tap } from '../../schemas/types.ts';
 
@@ -28,9 +29,13 @@ export function tallyDecisions(
   return { outcomes, duplicates };
 }
 
-export async function referenceDecisions(taps: readonly Tap[], pii: PiiKey): Promise<Map<string, string>> {
+export async function referenceDecisions(
+  taps: readonly Tap[],
+  pii: PiiKey,
+  store: StateStore = createMemoryStore(),
+): Promise<Map<string, string>> {
   const detector = createDetector({
-    store: createMemoryStore(),
+    store,
     rules: defaultRuleSet(),
     geo: await openGeo(),
   });
