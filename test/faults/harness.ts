@@ -168,6 +168,17 @@ export async function sendAll(
 }
 
 /** A small seeded PRNG (bench/taps.ts's mulberry32), so a failing fuzz run can be repeated with its seed. */
+/** Sum of the samples of metric `name` on a Prometheus text page whose labels contain `match`. */
+export function metricSum(text: string, name: string, match = ''): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name) || !(line[name.length] === '{' || line[name.length] === ' ')) continue;
+    if (match && !line.includes(match)) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
 export const prng = seededRandom;
 
 export const sha = (b: Buffer | null): string =>

@@ -19,7 +19,7 @@ import { freePort } from '../support/freePort.ts';
 import { startPrivateRedis } from '../support/privateRedis.ts';
 import { expectNoFaultEndState, noFaultReference } from './endState.ts';
 import { figures } from './figures.ts';
-import { codec, createTopics, safeRefunds, sendAll, simulatedTaps } from './harness.ts';
+import { codec, createTopics, metricSum, safeRefunds, sendAll, simulatedTaps } from './harness.ts';
 
 const outageMs = Number(process.env['REDIS_OUTAGE_MS'] ?? 30_000);
 const results = figures('faults');
@@ -103,14 +103,7 @@ async function metricsText(w: Worker): Promise<string> {
 
 /** Sum of a metric's samples whose labels contain `match`. */
 async function metric(w: Worker, name: string, match = ''): Promise<number> {
-  const text = await metricsText(w);
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name) || !(line[name.length] === '{' || line[name.length] === ' ')) continue;
-    if (match && !line.includes(match)) continue;
-    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
+  return metricSum(await metricsText(w), name, match);
 }
 
 const decided = async (w: Worker) =>

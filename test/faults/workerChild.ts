@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../support/freePort.ts';
+import { metricSum } from './harness.ts';
 
 export interface LogLine {
   level: number;
@@ -58,13 +59,7 @@ export async function startWorkerChild(
     } catch {
       return null;
     }
-    let sum = 0;
-    for (const line of text.split('\n')) {
-      if (!line.startsWith(name) || !(line[name.length] === '{' || line[name.length] === ' ')) continue;
-      if (match && !line.includes(match)) continue;
-      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-    return sum;
+    return metricSum(text, name, match);
   }
 
   const worker: WorkerChild = {
