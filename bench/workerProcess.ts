@@ -69,11 +69,17 @@ function appendTail(tail: string, chunk: string): string {
 }
 
 /**
+ * The V8 flags `tapline run` is deployed with (docker-compose.yml's NODE_OPTIONS): a 16 MB semi-space
+ * instead of the 64 MB V8 picks, ~100 MB less RSS under a backlog (docs/BENCHMARKS.md, worker memory).
+ */
+export const WORKER_NODE_FLAGS = ['--max-semi-space-size=16'];
+
+/**
  * Starts `tapline run`, or `script` instead when given (`--set worker-script=FILE`: a stand-in worker
  * with the same environment, used to check the harness itself before the real worker exists).
  */
 export function startWorkerProcess(env: NodeJS.ProcessEnv, script?: string): WorkerChild {
-  const args = script === undefined ? [cliPath, 'run'] : [script];
+  const args = script === undefined ? [...WORKER_NODE_FLAGS, cliPath, 'run'] : [script];
   const child: ChildProcess = spawn(process.execPath, args, {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
