@@ -16,7 +16,8 @@ import { loadTapEncoder, takeTaps } from './taps.ts';
 /** The consumer settings of pipeline/worker.ts; keep them in step. */
 export const workerConsumerSettings = {
   readUncommitted: false,
-  maxBytesPerPartition: 1_048_576,
+  maxBytesPerPartition: 65_536,
+  maxBytes: 262_144,
   maxWaitTimeInMs: 50,
   sessionTimeout: 30_000,
   heartbeatInterval: 3_000,
