@@ -11,6 +11,7 @@
 // 4. settlement: every month the stream covers, settled from ClickHouse, equal figure for figure to
 //    the offline settlement of the same taps and refunds (settleRecords, no store at all).
 import { readFileSync } from 'node:fs';
+import { inspect, isDeepStrictEqual } from 'node:util';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { expect } from 'vitest';
@@ -137,8 +138,13 @@ export async function expectNoFaultEndState(
   // 2. Redis, once the worker has published everything (its Redis writes come before its commits).
   const config = configFor(env);
   const state = await redisState(where.redis, config.redis.keyPrefix);
+  // A failure names the keys that differ: vitest's diff of two maps of ~17,000 keys is cut.
+  const differing = [...new Set([...state.keys(), ...reference.redis.keys()])]
+    .filter((k) => !isDeepStrictEqual(state.get(k), reference.redis.get(k)))
+    .slice(0, 10)
+    .map((k) => ({ key: k, worker: state.get(k), reference: reference.redis.get(k) }));
   expect(state.size).toBe(reference.redis.size);
-  expect(state).toEqual(reference.redis);
+  expect(state, `keys that differ (first 10): ${inspect(differing, { depth: 6 })}`).toEqual(reference.redis);
 
   // 3. ClickHouse.
   const expected = expectedCounts(stream, reference);
