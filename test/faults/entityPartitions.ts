@@ -9,6 +9,7 @@
 // one partition. Every entity then lives in one partition, sees its taps in the reference's order
 // whoever owns that partition, and what two partitions do cannot meet in any state. Refunds touch a
 // tap's phone month sum and tap index entry only, by amounts that commute (harness.ts safeRefunds).
+import { normalizeMsisdn } from '../../schemas/msisdn.ts';
 import type { Tap } from '../../schemas/types.ts';
 
 export interface PartitionedTap {
@@ -37,10 +38,12 @@ export function entityPartitions(taps: readonly Tap[], partitions: number, topic
     const [ra, rb] = [find(a), find(b)];
     if (ra !== rb) parent.set(rb, ra);
   };
+  // A phone is one entity whatever form it is written in (the simulator sends national and E.164
+  // forms): the detector keys it by the hash of its E.164 form.
+  const phone = (t: Tap) => `m:${normalizeMsisdn(t.msisdn) ?? t.msisdn}`;
   for (const t of taps) {
-    for (const e of [`a:${t.account_id}`, `m:${t.msisdn}`, `d:${t.device_id}`])
-      if (!parent.has(e)) parent.set(e, e);
-    union(`a:${t.account_id}`, `m:${t.msisdn}`);
+    for (const e of [`a:${t.account_id}`, phone(t), `d:${t.device_id}`]) if (!parent.has(e)) parent.set(e, e);
+    union(`a:${t.account_id}`, phone(t));
     union(`a:${t.account_id}`, `d:${t.device_id}`);
   }
   const sizes = new Map<string, number>();
