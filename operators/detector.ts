@@ -31,6 +31,7 @@ import {
   DECLINED_FLAG,
   RETRY_FLAG,
   type EntityState,
+  type PhoneAdjustment,
   type PhoneAdjustmentKind,
   type TapIndexEntry,
 } from './entityState.ts';
@@ -299,6 +300,10 @@ export function createDetector(options: DetectorOptions): Detector {
           // its effect stays applied once, and its output is sent again, as a replayed tap's decision is.
           const replay = rec.source !== undefined && appliedBy === rec.source;
           plans.push({ kind: 'done', outcome: applied(adj, base, !replay) });
+          // The tap index and the phone are two writes: a store that died between them left the
+          // phone without the effect. A replay completes it; the phone counts an adjustment id once.
+          if (replay && PHONE_KINDS.has(adj.kind))
+            ops.push({ op: 'adjustPhone', ...phoneAdjustment(adj, base), ttlMs: msisdnTtl });
           continue;
         }
         const check = checkAdjustment(base, adj, rec.source);
@@ -321,17 +326,7 @@ export function createDetector(options: DetectorOptions): Detector {
           ttlMs: tapTtl,
         });
         if (phone) {
-          plan.phoneAdj = {
-            msisdnHash: base.msisdn_hash,
-            adjustment: {
-              adjustmentId: adj.adjustment_id,
-              kind: adj.kind as PhoneAdjustmentKind,
-              tapId: adj.tap_id,
-              amount: adj.amount,
-              monthKey: base.month,
-              occurredAt: adj.occurred_at,
-            },
-          };
+          plan.phoneAdj = phoneAdjustment(adj, base);
           ops.push({ op: 'adjustPhone', ...plan.phoneAdj, ttlMs: msisdnTtl });
         }
         plans.push(plan);
@@ -461,6 +456,24 @@ export function createDetector(options: DetectorOptions): Detector {
       }
       if (finish.length > 0) await store.finish(finish);
       return outcomes;
+    },
+  };
+}
+
+/** An adjustment's effect on its tap's phone, for the phone's state. */
+function phoneAdjustment(
+  adj: Adjustment,
+  base: TapIndexEntry,
+): { msisdnHash: string; adjustment: PhoneAdjustment } {
+  return {
+    msisdnHash: base.msisdn_hash,
+    adjustment: {
+      adjustmentId: adj.adjustment_id,
+      kind: adj.kind as PhoneAdjustmentKind,
+      tapId: adj.tap_id,
+      amount: adj.amount,
+      monthKey: base.month,
+      occurredAt: adj.occurred_at,
     },
   };
 }

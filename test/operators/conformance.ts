@@ -144,6 +144,51 @@ export function conformanceSuite(name: string, makeStore: () => StateStore | Pro
       expect(back.rules).toEqual([]); // ₩1,000,001 − ₩1 refunded = ₩1,000,000
     });
 
+    it('a refund cut short after its tap index update (the store died between the two) counts once its record is replayed', async () => {
+      const store = await makeStore();
+      const rules = rulesWith({ rules: { msisdn_daily_amount: { enabled: false } } });
+      const h = harness(store, rules);
+      const nov = tap({ t: Date.parse('2026-11-20T00:00:00Z'), amount: 1_000_000 });
+      await h.send(nov);
+      await h.send(tap({ t: Date.parse('2026-11-21T00:00:00Z'), amount: 1 }));
+      const refund = {
+        kind: 'adjustment' as const,
+        adjustment: adjustment({
+          t: Date.parse('2026-11-22T00:00:00Z'),
+          tap_id: nov.tap_id,
+          kind: 'REFUND',
+          amount: 1,
+        }),
+        source: 'adjustments/0/7',
+      };
+      // The store runs the batch's operations up to the tap index update, then fails: the phone's
+      // month never saw the refund, and the batch is not committed.
+      const dying: StateStore = {
+        ...store,
+        lookupTaps: (ids) => store.lookupTaps(ids),
+        finish: (ops) => store.finish(ops),
+        async execute(ops) {
+          const cut = ops.findIndex((op) => op.op === 'adjustTap');
+          expect(ops[cut + 1]?.op).toBe('adjustPhone');
+          await store.execute(ops.slice(0, cut + 1));
+          throw new Error('store went away mid-batch');
+        },
+      };
+      await expect(harness(dying, rules).send(refund)).rejects.toThrow('store went away');
+      // The batch again, after the restart: the refund is a replay of its own record, sent again, and
+      // its effect on the phone completed (once: a second replay changes nothing).
+      for (let i = 0; i < 2; i++) {
+        const replayed = await h.send(refund);
+        expect(replayed[0]).toMatchObject({ kind: 'applied' });
+      }
+      const probe = decisionOf(
+        await h.send(tap({ t: Date.parse('2026-11-23T00:00:00Z'), amount: 1, status: 'DECLINED' })),
+      );
+      expect(probe.rules).toEqual([]); // ₩1,000,001 − ₩1 refunded = ₩1,000,000: not over the cap
+      const again = decisionOf(await h.send(tap({ t: Date.parse('2026-11-23T00:00:01Z'), amount: 2 })));
+      expect(again.rules).toEqual(['monthly_cap']); // counted once, not twice: ₩1,000,002 is over
+    });
+
     it('blocklist: UNPAID blocks the phone for 30 days until fully COLLECTED; WRITE_OFF does not lift it', async () => {
       const h = await setup();
       const billed = tap({ t: T0, amount: 3000 });
