@@ -16,6 +16,7 @@ export interface WorkerMetrics {
   batchesAbandoned: Counter<'code'>;
   groupRejoins: Counter;
   decisionLatencySeconds: Histogram;
+  commitVisibleSeconds: Histogram;
   consumerLag: Gauge<'topic' | 'partition'>;
   inflight: Gauge;
 }
@@ -72,6 +73,14 @@ export function createWorkerMetrics(): WorkerMetrics {
     groupRejoins: new Counter({
       name: 'tapline_group_rejoins_total',
       help: 'Times the worker reconnected its consumer itself after a crash kafkajs does not restart',
+      registers: [registry],
+    }),
+    commitVisibleSeconds: new Histogram({
+      name: 'tapline_commit_visible_seconds',
+      help:
+        'From a commit returning to the group offset fetch showing its offsets (the commit markers written); ' +
+        'a rebalance waits for it',
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 5, 30],
       registers: [registry],
     }),
     decisionLatencySeconds: new Histogram({

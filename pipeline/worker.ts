@@ -24,6 +24,7 @@ import kafkajs, {
   type Producer,
 } from 'kafkajs';
 import { createCommitGroups } from './commitGroups.ts';
+import { awaitVisible, offsetKey, readCommitted, type PartitionOffset } from './committedOffsets.ts';
 import { startLagMonitor, type Assignment } from './consumerLag.ts';
 import { isTaplineError } from './errors.ts';
 import type { Logger } from './logger.ts';
@@ -176,6 +177,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   /** Set when the producer was replaced after a failed abort: connect it before the next batch. */
   let producerFresh = false;
   await producer.connect();
+  /** Reads the group's committed offsets (pipeline/committedOffsets.ts). */
+  const offsetsAdmin = kafka.admin();
+  await offsetsAdmin.connect();
+  const readOffsets = (topics: string[]) => readCommitted(offsetsAdmin, options.groupId, topics);
   await consumer.connect();
   await consumer.subscribe({ topics: [...options.inputTopics, options.retryTopic], fromBeginning: true });
 
@@ -251,18 +256,34 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     fetchedIn.set(payload, generation);
     const started = process.hrtime.bigint();
     let messages = batch.messages;
+    if (log.isLevelEnabled('debug'))
+      log.debug(
+        {
+          at: `${batch.topic}/${batch.partition}@${batch.firstOffset()}`,
+          records: messages.length,
+          generation,
+        },
+        'batch fetched',
+      );
     if (batch.topic === options.retryTopic) {
-      // Adjustments waiting for their tap: stop at the first one that is not due, seek back to it
-      // and pause the partition until it is.
+      // Adjustments waiting for their tap: stop at the first one that is not due and pause the
+      // partition until it is. No seek: kafkajs fetches a partition from the last offset resolved,
+      // and this batch resolves its due records only once they are committed, so the next fetch starts
+      // at the first record not due, or, if the commit fails, at the batch again. (A seek to the first
+      // record not due outlived a failed commit: kafkajs applied it after the rejoin, and the due
+      // records before it, decided but abandoned, were never read again.)
       const now = Date.now();
       const dueUntil = messages.findIndex((m) => headerNumber(m.headers, NOT_BEFORE_HEADER) > now);
       if (dueUntil >= 0) {
         const first = messages[dueUntil]!;
         const delay = Math.max(10, headerNumber(first.headers, NOT_BEFORE_HEADER) - now);
         messages = messages.slice(0, dueUntil);
+        log.debug(
+          { due: messages.length, notDueFrom: first.offset, delay },
+          'retry batch: pausing until due',
+        );
         const tp = [{ topic: batch.topic, partitions: [batch.partition] }];
         consumer.pause(tp);
-        consumer.seek({ topic: batch.topic, partition: batch.partition, offset: first.offset });
         const timer = setTimeout(() => {
           resumeTimers.delete(timer);
           consumer.resume(tp);
@@ -309,11 +330,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     let joined = false;
     let output: BatchOutput | null;
     try {
-      // Decided in the order the batches arrived, as when kafkajs handed them over one at a time. Not
-      // isStale() here: a retry-topic batch has sought its own partition back to its first record
-      // not yet due.
+      // Decided in the order the batches arrived, as when kafkajs handed them over one at a time; not
+      // when a producer replaced meanwhile has sent the partition back to its committed offset.
       output = await groups.decideInTurn(async () =>
-        stopping || !payload.isRunning() ? null : decideBatch(payload, records),
+        stopping || !payload.isRunning() || payload.isStale() ? null : decideBatch(payload, records),
       );
       if (!output) {
         groups.leave();
@@ -484,15 +504,24 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
   /** The group's committed offset of one partition, or null when it has none. */
   async function committedOffset(topic: string, partition: number): Promise<string | null> {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const [found] = await admin.fetchOffsets({ groupId: options.groupId, topics: [topic] });
-      const offset = found?.partitions.find((p) => p.partition === partition)?.offset;
-      return offset === undefined || offset === '-1' ? null : offset;
-    } finally {
-      await admin.disconnect();
-    }
+    const offset = (await readOffsets([topic])).get(offsetKey(topic, partition));
+    return offset === undefined ? null : String(offset);
+  }
+
+  /**
+   * Returns once a fetch of the group's offsets shows those just committed: until the broker has
+   * written the commit markers it serves the previous ones, and a member joining meanwhile (this one
+   * included) would re-read the batches (pipeline/committedOffsets.ts).
+   */
+  async function awaitCommitVisible(committed: PartitionOffset[]): Promise<void> {
+    const since = process.hrtime.bigint();
+    const result = await awaitVisible(committed, { read: readOffsets });
+    metrics.commitVisibleSeconds.observe(Number(process.hrtime.bigint() - since) / 1e9);
+    if (!result.visible)
+      log.warn(
+        { pending: result.pending, reads: result.reads, err: result.lastError },
+        'committed offsets not yet served by the broker after 30 s; a rebalance now could process those batches again',
+      );
   }
 
   /**
@@ -506,6 +535,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       producerFresh = false;
     }
     let transaction: Awaited<ReturnType<Producer['transaction']>>;
+    let visible: PartitionOffset[];
     try {
       transaction = await producer.transaction();
     } catch (e) {
@@ -526,11 +556,16 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         });
       }
+      const committed = members.map((m) => ({
+        topic: m.topic,
+        partition: m.partition,
+        offset: String(BigInt(m.lastOffset) + 1n),
+      }));
       const offsets = new Map<string, Array<{ partition: number; offset: string }>>();
-      for (const m of members) {
-        const list = offsets.get(m.topic) ?? [];
-        list.push({ partition: m.partition, offset: String(BigInt(m.lastOffset) + 1n) });
-        offsets.set(m.topic, list);
+      for (const { topic, partition, offset } of committed) {
+        const list = offsets.get(topic) ?? [];
+        list.push({ partition, offset });
+        offsets.set(topic, list);
       }
       await transaction.sendOffsets({
         consumerGroupId: options.groupId,
@@ -539,9 +574,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       await confirmMembership(members.map((m) => m.payload));
       await transaction.commit();
       log.debug(
-        { batches: members.length, records: members.reduce((n, m) => n + m.records, 0) },
+        {
+          batches: members.length,
+          records: members.reduce((n, m) => n + m.records, 0),
+          offsets: committed.map((c) => `${c.topic}/${c.partition}@${c.offset}`),
+        },
         'committed',
       );
+      visible = committed;
     } catch (e) {
       const aborted = await transaction.abort().then(
         () => true,
@@ -553,6 +593,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       if (!aborted) await replaceProducer(e, partitions);
       throw e;
     }
+    // Outside the try: the transaction is committed, whatever this wait says.
+    await awaitCommitVisible(visible);
   }
   const groups = createCommitGroups(commitGroup);
   let inflightRecords = 0;
@@ -585,6 +627,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       await lag.stop();
       await consumer.disconnect();
       await producer.disconnect();
+      await offsetsAdmin.disconnect();
       log.info('worker stopped');
     },
   };

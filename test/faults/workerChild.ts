@@ -36,7 +36,8 @@ export interface WorkerChild {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Starts `tapline run` with `env` and, unless `waitReady` is false (a worker that joins a group whose
+ * Starts `tapline run` with `env` (log level `info`, or WORKER_LOG_LEVEL from the test's environment:
+ * `debug` logs every batch fetched and every commit's offsets) and, unless `waitReady` is false (a worker that joins a group whose
  * partitions cannot be decided yet is never ready), waits until /readyz answers 200.
  */
 export async function startWorkerChild(
@@ -45,7 +46,12 @@ export async function startWorkerChild(
 ): Promise<WorkerChild> {
   const metricsPort = await freePort();
   const child = spawn(process.execPath, ['pipeline/cli.ts', 'run'], {
-    env: { ...process.env, ...env, TAPLINE_METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      ...env,
+      TAPLINE_METRICS_PORT: String(metricsPort),
+      LOG_LEVEL: process.env['WORKER_LOG_LEVEL'] ?? 'info',
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
