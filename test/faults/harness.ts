@@ -11,6 +11,7 @@ import { createCodec } from '../../schemas/codec.ts';
 import type { Adjustment, Tap } from '../../schemas/types.ts';
 import { frame } from '../../schemas/wireFormat.ts';
 import { defaultSimulation, generateTraffic } from '../../simulator/traffic.ts';
+import type { PartitionedTap } from './entityPartitions.ts';
 
 export const codec = createCodec();
 export const kafka = new Kafka({
@@ -165,6 +166,27 @@ export async function sendAll(
   } finally {
     await producer.disconnect();
   }
+}
+
+/**
+ * Sends taps placed by entity (entityPartitions.ts) to their partitions, then the refunds of those taps
+ * (keyed by tap_id, partitioned by Kafka), as a PG sends a refund after its tap.
+ */
+export async function sendPlacedWithRefunds(
+  env: Record<string, string>,
+  placed: readonly PartitionedTap[],
+  refundOf: ReadonlyMap<string, Adjustment>,
+): Promise<void> {
+  await sendAll(
+    env['TOPIC_TAPS']!,
+    placed.map((p) => ({ key: p.key, value: codec.encode('tap', p.tap), partition: p.partition })),
+  );
+  await sendAll(
+    env['TOPIC_ADJUSTMENTS']!,
+    placed
+      .flatMap((p) => refundOf.get(p.tap.tap_id) ?? [])
+      .map((a) => ({ key: a.tap_id, value: codec.encode('adjustment', a) })),
+  );
 }
 
 /** A small seeded PRNG (bench/taps.ts's mulberry32), so a failing fuzz run can be repeated with its seed. */

@@ -20,7 +20,7 @@ import { uniqueEnv } from '../support/pipelineEnv.ts';
 import { expectNoFaultEndState, noFaultReference } from './endState.ts';
 import { entityPartitions } from './entityPartitions.ts';
 import { figures } from './figures.ts';
-import { codec, createTopics, kafka, safeRefunds, sendAll, simulatedTaps } from './harness.ts';
+import { createTopics, kafka, safeRefunds, sendPlacedWithRefunds, simulatedTaps } from './harness.ts';
 import { startWorkerChild, type WorkerChild } from './workerChild.ts';
 
 const results = figures('faults');
@@ -88,16 +88,7 @@ describe('rebalances right after commits', () => {
       const slice = Math.ceil(placed.length / 40);
       for (let i = 0; i < placed.length; i += slice) {
         const part = placed.slice(i, i + slice);
-        await sendAll(
-          env['TOPIC_TAPS']!,
-          part.map((p) => ({ key: p.key, value: codec.encode('tap', p.tap), partition: p.partition })),
-        );
-        await sendAll(
-          env['TOPIC_ADJUSTMENTS']!,
-          part
-            .flatMap((p) => refundOf.get(p.tap.tap_id) ?? [])
-            .map((a) => ({ key: a.tap_id, value: codec.encode('adjustment', a) })),
-        );
+        await sendPlacedWithRefunds(env, part, refundOf);
         sent += part.length;
         await sleep(250);
       }

@@ -14,7 +14,15 @@ import { uniqueEnv } from '../support/pipelineEnv.ts';
 import { expectNoFaultEndState, noFaultReference } from './endState.ts';
 import { figures } from './figures.ts';
 import { entityPartitions } from './entityPartitions.ts';
-import { codec, createTopics, kafka, safeRefunds, sendAll, simulatedTaps } from './harness.ts';
+import {
+  codec,
+  createTopics,
+  kafka,
+  safeRefunds,
+  sendAll,
+  sendPlacedWithRefunds,
+  simulatedTaps,
+} from './harness.ts';
 
 const kills = Number(process.env['FAULT_KILLS'] ?? 10);
 const tapCount = Number(process.env['FAULT_TAPS'] ?? 6000);
@@ -128,18 +136,7 @@ describe('worker faults against a no-fault reference', () => {
     const reference = noFaultReference(stream, redis);
     reference.catch(() => {}); // awaited by the end-state check; a failure surfaces there
     const refundOf = new Map(stream.refunds.map((a) => [a.tap_id, a]));
-    const send = async (part: typeof placed) => {
-      await sendAll(
-        env['TOPIC_TAPS']!,
-        part.map((p) => ({ key: p.key, value: codec.encode('tap', p.tap), partition: p.partition })),
-      );
-      await sendAll(
-        env['TOPIC_ADJUSTMENTS']!,
-        part
-          .flatMap((p) => refundOf.get(p.tap.tap_id) ?? [])
-          .map((a) => ({ key: a.tap_id, value: codec.encode('adjustment', a) })),
-      );
-    };
+    const send = (part: typeof placed) => sendPlacedWithRefunds(env, part, refundOf);
     const first = startChild(env);
     await sleep(3000);
     const half = Math.floor(taps.length / 2);
