@@ -27,6 +27,7 @@ import { createCommitGroups } from './commitGroups.ts';
 import { awaitVisible, offsetKey, readCommitted, type PartitionOffset } from './committedOffsets.ts';
 import { startLagMonitor, type Assignment } from './consumerLag.ts';
 import { isTaplineError } from './errors.ts';
+import { startFreezeWatch } from './freezeWatch.ts';
 import type { Logger } from './logger.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import type { BatchOutput, ConsumedRecord, OutputMessage, Topology } from './topology.ts';
@@ -206,6 +207,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   let generation = 0;
   let confirmedAt = 0;
   const fetchedIn = new WeakMap<EachBatchPayload, number>();
+  /** When each batch was handed over (epoch ms), and the freezes since (pipeline/freezeWatch.ts). */
+  const fetchedAt = new WeakMap<EachBatchPayload, number>();
+  // Half the session timeout: a freeze that long can outlive the session (the last heartbeat answered
+  // may be up to a heartbeat interval old); a batch blocking the event loop that long is abandoned too.
+  const freezes = startFreezeWatch({ freezeMs: Math.floor(sessionTimeout / 2) });
   consumer.on(consumer.events.HEARTBEAT, () => {
     confirmedAt = Date.now();
   });
@@ -254,6 +260,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const { batch } = payload;
     if (stopping || !payload.isRunning() || payload.isStale()) return;
     fetchedIn.set(payload, generation);
+    fetchedAt.set(payload, Date.now());
     const started = process.hrtime.bigint();
     let messages = batch.messages;
     if (log.isLevelEnabled('debug'))
@@ -444,18 +451,23 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
    * committed: the batches are processed again, from the committed offsets). A heartbeat answered
    * in a later generation (the consumer rejoined meanwhile, through another partition's batch) does not
    * vouch for these batches, and one that returns without asking the group (kafkajs has dropped its
-   * member id and is rejoining) vouches for nothing.
+   * member id and is rejoining) vouches for nothing. Nor does one read after the process was frozen
+   * (pipeline/freezeWatch.ts): kafkajs shares an in-flight heartbeat, so its answer may date from
+   * before the freeze.
    */
   async function confirmMembership(payloads: EachBatchPayload[]): Promise<void> {
     await payloads[0]!.heartbeat();
     const rejoined = payloads.some((p) => fetchedIn.get(p) !== generation);
-    if (rejoined || Date.now() - confirmedAt > heartbeatMs + 1_000) {
-      const e = new kafkajs.KafkaJSError(
-        rejoined
-          ? 'the consumer rejoined its group after these batches were fetched'
-          : 'the consumer is rejoining its group (no heartbeat answered)',
-        { retriable: true },
-      );
+    const oldestFetch = Math.min(...payloads.map((p) => fetchedAt.get(p) ?? 0));
+    const reason = rejoined
+      ? 'the consumer rejoined its group after these batches were fetched'
+      : Date.now() - confirmedAt > heartbeatMs + 1_000
+        ? 'the consumer is rejoining its group (no heartbeat answered)'
+        : freezes.frozeSince(oldestFetch)
+          ? 'the process was frozen after these batches were fetched; no heartbeat answer can vouch for them'
+          : null;
+    if (reason !== null) {
+      const e = new kafkajs.KafkaJSError(reason, { retriable: true });
       throw Object.assign(e, { type: 'STALE_GENERATION' });
     }
   }
@@ -628,6 +640,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       await consumer.disconnect();
       await producer.disconnect();
       await offsetsAdmin.disconnect();
+      freezes.stop();
       log.info('worker stopped');
     },
   };
