@@ -27,7 +27,7 @@ import { createCommitGroups } from './commitGroups.ts';
 import { awaitVisible, offsetKey, readCommitted, type PartitionOffset } from './committedOffsets.ts';
 import { startLagMonitor, type Assignment } from './consumerLag.ts';
 import { isTaplineError } from './errors.ts';
-import { startFreezeWatch } from './freezeWatch.ts';
+import { createMembershipCheck, membershipError } from './groupMembership.ts';
 import type { Logger } from './logger.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import type { BatchOutput, ConsumedRecord, OutputMessage, Topology } from './topology.ts';
@@ -77,22 +77,6 @@ const REJOIN_MS = 2_000;
  * committed in one transaction. More than the partitions a worker owns is harmless.
  */
 const FETCH_PARTITIONS = 64;
-/** Errors by which kafkajs says this member is no longer (or not yet again) in the group's generation. */
-const MEMBERSHIP_ERRORS = new Set([
-  'REBALANCE_IN_PROGRESS',
-  'NOT_COORDINATOR_FOR_GROUP',
-  'ILLEGAL_GENERATION',
-  'UNKNOWN_MEMBER_ID',
-  // The worker's own: the batch was fetched before the consumer (re)joined, or while it is rejoining.
-  'STALE_GENERATION',
-]);
-
-/** The kafkajs error type of `e` when it says this member left the group's generation, else null. */
-function membershipError(e: unknown): string | null {
-  const type = (e as { type?: unknown } | null)?.type;
-  return typeof type === 'string' && MEMBERSHIP_ERRORS.has(type) ? type : null;
-}
-
 /** Delay before attempt `attempt + 1` of a failing batch: doubling from 100 ms, capped at 5 s. */
 export function retryDelayMs(attempt: number): number {
   return Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(attempt, 16));
@@ -199,25 +183,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   });
   /** The consumer was restarted by the worker after a crash, and has not joined the group since. */
   let rejoining = false;
-  /**
-   * For the membership check before each commit: `generation` counts this consumer's joins and crashes,
-   * each batch remembers the one it was fetched in, and `confirmedAt` is when the group last confirmed
-   * this member (a heartbeat answered, or a join).
-   */
-  let generation = 0;
-  let confirmedAt = 0;
-  const fetchedIn = new WeakMap<EachBatchPayload, number>();
-  /** When each batch was handed over (epoch ms), and the freezes since (pipeline/freezeWatch.ts). */
-  const fetchedAt = new WeakMap<EachBatchPayload, number>();
-  // Half the session timeout: a freeze that long can outlive the session (the last heartbeat answered
-  // may be up to a heartbeat interval old); a batch blocking the event loop that long is abandoned too.
-  const freezes = startFreezeWatch({ freezeMs: Math.floor(sessionTimeout / 2) });
-  consumer.on(consumer.events.HEARTBEAT, () => {
-    confirmedAt = Date.now();
-  });
+  /** The check before each commit that the group still counts this worker (pipeline/groupMembership.ts). */
+  const membership = createMembershipCheck({ sessionTimeoutMs: sessionTimeout, heartbeatMs });
+  consumer.on(consumer.events.HEARTBEAT, () => membership.heartbeatAnswered());
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
-    generation++;
-    confirmedAt = Date.now();
+    membership.joined();
     assignment = event.payload.memberAssignment;
     if (rejoining) {
       rejoining = false;
@@ -228,7 +198,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   });
   let rejoinTimer: NodeJS.Timeout | null = null;
   consumer.on(consumer.events.CRASH, (event) => {
-    generation++;
+    membership.crashed();
     ready = false;
     log.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
     // kafkajs restarts the consumer only after errors it deems retriable. Some failures while a broker
@@ -259,8 +229,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     if (stopping || !payload.isRunning() || payload.isStale()) return;
-    fetchedIn.set(payload, generation);
-    fetchedAt.set(payload, Date.now());
+    membership.fetched(payload);
     const started = process.hrtime.bigint();
     let messages = batch.messages;
     if (log.isLevelEnabled('debug'))
@@ -268,7 +237,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         {
           at: `${batch.topic}/${batch.partition}@${batch.firstOffset()}`,
           records: messages.length,
-          generation,
+          generation: membership.generation,
         },
         'batch fetched',
       );
@@ -441,37 +410,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }
   }
 
-  /**
-   * Throws when the group no longer counts this worker in the generation the batches were fetched in;
-   * called right before a commit. kafkajs's TxnOffsetCommit carries no generation (no KIP-447
-   * fencing), so the broker would take the offsets of a member dropped past its session timeout
-   * (frozen, cut off) while the partition's new owner processes the same batches: a zombie commit,
-   * every output twice. A heartbeat goes out unless one succeeded within the heartbeat interval (so
-   * always after a freeze); any error of it stops the commit (what cannot be confirmed is not
-   * committed: the batches are processed again, from the committed offsets). A heartbeat answered
-   * in a later generation (the consumer rejoined meanwhile, through another partition's batch) does not
-   * vouch for these batches, and one that returns without asking the group (kafkajs has dropped its
-   * member id and is rejoining) vouches for nothing. Nor does one read after the process was frozen
-   * (pipeline/freezeWatch.ts): kafkajs shares an in-flight heartbeat, so its answer may date from
-   * before the freeze.
-   */
-  async function confirmMembership(payloads: EachBatchPayload[]): Promise<void> {
-    await payloads[0]!.heartbeat();
-    const rejoined = payloads.some((p) => fetchedIn.get(p) !== generation);
-    const oldestFetch = Math.min(...payloads.map((p) => fetchedAt.get(p) ?? 0));
-    const reason = rejoined
-      ? 'the consumer rejoined its group after these batches were fetched'
-      : Date.now() - confirmedAt > heartbeatMs + 1_000
-        ? 'the consumer is rejoining its group (no heartbeat answered)'
-        : freezes.frozeSince(oldestFetch)
-          ? 'the process was frozen after these batches were fetched; no heartbeat answer can vouch for them'
-          : null;
-    if (reason !== null) {
-      const e = new kafkajs.KafkaJSError(reason, { retriable: true });
-      throw Object.assign(e, { type: 'STALE_GENERATION' });
-    }
-  }
-
   /** Counts and logs a batch given up uncommitted because this member left the group's generation. */
   function abandoned(cause: unknown, where: Record<string, unknown>, phase: 'deciding' | 'committing'): void {
     const code = membershipError(cause) ?? 'UNKNOWN';
@@ -583,7 +521,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         consumerGroupId: options.groupId,
         topics: [...offsets].map(([topic, partitions]) => ({ topic, partitions })),
       });
-      await confirmMembership(members.map((m) => m.payload));
+      await membership.confirm(members.map((m) => m.payload));
       await transaction.commit();
       log.debug(
         {
@@ -640,7 +578,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       await consumer.disconnect();
       await producer.disconnect();
       await offsetsAdmin.disconnect();
-      freezes.stop();
+      membership.stop();
       log.info('worker stopped');
     },
   };

@@ -1,5 +1,5 @@
-// The worker losing its group membership while a batch is in flight (pipeline/worker.ts,
-// MEMBERSHIP_ERRORS), with real `tapline run` children and a PRIVATE redis-server
+// The worker losing its group membership while a batch is in flight (pipeline/worker.ts and
+// pipeline/groupMembership.ts), with real `tapline run` children and a PRIVATE redis-server
 // (test/support/privateRedis.ts) that the test stops or pauses. 1 partition, so the order of taps is
 // fixed and every decision must equal the no-fault reference.
 // - (a) rebalance: Redis is down, the worker retries its batch, a second member joins the group; the
