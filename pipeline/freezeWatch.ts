@@ -12,6 +12,8 @@
 export interface FreezeWatch {
   /** True when the process was frozen at some point after `since` (epoch ms), or is just out of one. */
   frozeSince(since: number): boolean;
+  /** When the last freeze was seen to end (epoch ms): now when just out of one, 0 before any. */
+  lastFreezeEnd(): number;
   stop(): void;
 }
 
@@ -34,6 +36,9 @@ export function startFreezeWatch(options: {
     frozeSince(since) {
       // Asked right after a freeze, before the tick has run: the gap is still open.
       return now() - lastTick > options.freezeMs || lastFreezeEnd > since;
+    },
+    lastFreezeEnd() {
+      return now() - lastTick > options.freezeMs ? now() : lastFreezeEnd;
     },
     stop: () => clearInterval(timer),
   };

@@ -84,12 +84,18 @@ export function createMembershipCheck(options: {
       await payloads[0]!.heartbeat();
       const rejoined = payloads.some((p) => fetchedIn.get(p) !== generation);
       const oldestFetch = Math.min(...payloads.map((p) => fetchedAt.get(p) ?? 0));
+      // After a freeze, the first answer read may be to a request sent before it; kafkajs sends the next
+      // heartbeat a heartbeat interval after reading an answer, so only an answer read that long after
+      // the freeze ended is surely to a request sent after it. Until then nothing is committed, whenever
+      // the batches were fetched (kafkajs may fetch again, in the generation it was dropped from).
+      const freezeEnd = freezes.lastFreezeEnd();
       const reason = rejoined
         ? 'the consumer rejoined its group after these batches were fetched'
         : Date.now() - confirmedAt > options.heartbeatMs + 1_000
           ? 'the consumer is rejoining its group (no heartbeat answered)'
-          : freezes.frozeSince(oldestFetch)
-            ? 'the process was frozen after these batches were fetched; no heartbeat answer can vouch for them'
+          : freezes.frozeSince(oldestFetch) ||
+              (freezeEnd > 0 && confirmedAt < freezeEnd + options.heartbeatMs)
+            ? 'the process was frozen; no heartbeat answered since vouches for the group membership yet'
             : null;
       if (reason !== null) {
         // kafkajs is CommonJS and spreads its error classes into its exports: Node's ESM loader cannot

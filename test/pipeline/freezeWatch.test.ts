@@ -23,8 +23,10 @@ describe('freezeWatch', () => {
     // Frozen for 10 s: the clock moves, no timer runs (SIGSTOP).
     vi.setSystemTime(Date.now() + 10_000);
     expect(watch.frozeSince(fetchedBefore)).toBe(true);
+    expect(watch.lastFreezeEnd()).toBe(Date.now());
     vi.advanceTimersByTime(100); // the first tick after the freeze
     expect(watch.frozeSince(fetchedBefore)).toBe(true);
+    expect(watch.lastFreezeEnd()).toBe(Date.now());
     const fetchedAfter = Date.now();
     vi.advanceTimersByTime(5000);
     expect(watch.frozeSince(fetchedAfter)).toBe(false);

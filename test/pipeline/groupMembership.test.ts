@@ -54,18 +54,25 @@ describe('the membership check before a commit', () => {
     check.stop();
   });
 
-  it('stops a batch fetched before a freeze, even with a heartbeat answered just after it', async () => {
+  it('after a freeze, stops every batch until a heartbeat answered a heartbeat interval later', async () => {
     const check = createMembershipCheck(options);
     check.joined();
     const b = batch(async () => check.heartbeatAnswered());
     check.fetched(b);
     vi.setSystemTime(Date.now() + 10_000); // SIGSTOP for 10 s: no timer runs
+    // The answer read first may be to a request sent before the freeze (kafkajs shares it).
     await stale(check.confirm([b]), /frozen/);
-    // A batch fetched after the freeze goes through.
+    // kafkajs fetches again in the generation it may have been dropped from: stopped too (in one CI
+    // run such a batch, fetched after the freeze, was committed a second time).
     vi.advanceTimersByTime(200);
     const c = batch(async () => check.heartbeatAnswered());
     check.fetched(c);
-    await expect(check.confirm([c])).resolves.toBeUndefined();
+    await stale(check.confirm([c]), /frozen/);
+    // A heartbeat answered a heartbeat interval after the freeze was sent after it: membership holds.
+    vi.advanceTimersByTime(2000);
+    const d = batch(async () => check.heartbeatAnswered());
+    check.fetched(d);
+    await expect(check.confirm([d])).resolves.toBeUndefined();
     check.stop();
   });
 
