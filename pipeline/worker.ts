@@ -484,8 +484,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       await producer.connect();
       producerFresh = false;
     }
+    const committed: PartitionOffset[] = members.map((m) => ({
+      topic: m.topic,
+      partition: m.partition,
+      offset: String(BigInt(m.lastOffset) + 1n),
+    }));
     let transaction: Awaited<ReturnType<Producer['transaction']>>;
-    let visible: PartitionOffset[];
     try {
       transaction = await producer.transaction();
     } catch (e) {
@@ -506,11 +510,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         });
       }
-      const committed = members.map((m) => ({
-        topic: m.topic,
-        partition: m.partition,
-        offset: String(BigInt(m.lastOffset) + 1n),
-      }));
       const offsets = new Map<string, Array<{ partition: number; offset: string }>>();
       for (const { topic, partition, offset } of committed) {
         const list = offsets.get(topic) ?? [];
@@ -531,7 +530,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         },
         'committed',
       );
-      visible = committed;
     } catch (e) {
       const aborted = await transaction.abort().then(
         () => true,
@@ -543,8 +541,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       if (!aborted) await replaceProducer(e, partitions);
       throw e;
     }
-    // Outside the try: the transaction is committed, whatever this wait says.
-    await awaitCommitVisible(visible);
+    // Reached only when committed (the catch rethrows), and outside the try: whatever this wait
+    // says, the transaction stays committed.
+    await awaitCommitVisible(committed);
   }
   const groups = createCommitGroups(commitGroup);
   let inflightRecords = 0;
