@@ -4,17 +4,24 @@
  * the broker would take the offsets of a member dropped past its session timeout (frozen, cut off)
  * while the partition's new owner processes the same batches: a zombie commit, every output twice.
  *
- * What vouches for a batch: a heartbeat answered in the generation it was fetched in, recently, with
- * no freeze of the process since it was fetched. A heartbeat goes out unless one succeeded within the
- * heartbeat interval (so always after a freeze), and any error of it stops the commit (what cannot be
- * confirmed is not committed: the batches are processed again, from the committed offsets). One
- * answered in a later generation (the consumer rejoined meanwhile, through another partition's batch)
- * does not vouch, nor does one that returns without asking the group (kafkajs has dropped its member
- * id and is rejoining), nor one read after a freeze (pipeline/freezeWatch.ts: kafkajs shares an
- * in-flight heartbeat, so its answer may date from before the freeze).
+ * What vouches for a batch: a heartbeat answered in the generation it was fetched in, whose request
+ * was SENT recently and answered promptly. The broker answered it while the member was in the group,
+ * and the group keeps a member at least a session timeout after the heartbeat it processed, which came
+ * after the send (unless the broker itself stalled meanwhile: hence promptly). The time the answer was
+ * READ alone proves nothing: kafkajs shares one in-flight heartbeat among its callers, so
+ * an answer read now can be to a request sent before a freeze of this process or a stall of the
+ * broker, and the member dropped since (test/faults/groupMembership.int.test.ts (c) and (d): 1,000
+ * decisions committed twice on the strength of such answers). So the worker notes each heartbeat's
+ * send time (kafkajs's request event) and hands it over with the answer.
+ *
+ * When the last answer is not fresh, the check waits for the next heartbeat (kafkajs sends one a
+ * heartbeat interval after reading the last answer), up to a limit; any error of it stops the commit,
+ * and so does the limit (what cannot be confirmed is not committed: the batches are processed again,
+ * from the committed offsets). An answer in a later generation (the consumer rejoined meanwhile,
+ * through another partition's batch) does not vouch, nor does a call that returns without asking the
+ * group (kafkajs has dropped its member id and is rejoining).
  */
 import kafkajs, { type EachBatchPayload } from 'kafkajs';
-import { startFreezeWatch } from './freezeWatch.ts';
 
 /** Errors by which kafkajs says this member is no longer (or not yet again) in the group's generation. */
 const MEMBERSHIP_ERRORS = new Set([
@@ -22,8 +29,8 @@ const MEMBERSHIP_ERRORS = new Set([
   'NOT_COORDINATOR_FOR_GROUP',
   'ILLEGAL_GENERATION',
   'UNKNOWN_MEMBER_ID',
-  // The worker's own (below): the batch was fetched before the consumer (re)joined, while it is
-  // rejoining, or before the process was frozen.
+  // The worker's own (below): the batch was fetched before the consumer (re)joined, or no recent
+  // heartbeat vouches for the membership.
   'STALE_GENERATION',
 ]);
 
@@ -38,29 +45,43 @@ export interface MembershipCheck {
   readonly generation: number;
   /** kafkajs handed a batch over. */
   fetched(payload: EachBatchPayload): void;
-  /** A heartbeat was answered. */
-  heartbeatAnswered(): void;
+  /**
+   * A heartbeat sent at `sentAt` (epoch ms) was answered: the group counted this member at some time
+   * between then and now. It vouches only when that span is short (the broker and this process both
+   * ran: no stall in between in which the member could have been dropped).
+   */
+  heartbeatAnswered(sentAt: number): void;
   /** The consumer joined the group (a new generation, confirmed). */
   joined(): void;
   /** The consumer crashed: what it fetched before is of an old generation. */
   crashed(): void;
   /** Heartbeats, then throws (type STALE_GENERATION, or kafkajs's own) unless the batches are vouched for. */
   confirm(payloads: EachBatchPayload[]): Promise<void>;
-  stop(): void;
 }
 
-export function createMembershipCheck(options: {
-  sessionTimeoutMs: number;
-  heartbeatMs: number;
-}): MembershipCheck {
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function createMembershipCheck(options: { heartbeatMs: number }): MembershipCheck {
   let generation = 0;
-  /** When the group last confirmed this member: a heartbeat answered, or a join. */
-  let confirmedAt = 0;
+  /** When the request of the last answered heartbeat was sent (or the consumer last joined). */
+  let vouchedAt = 0;
   const fetchedIn = new WeakMap<EachBatchPayload, number>();
-  const fetchedAt = new WeakMap<EachBatchPayload, number>();
-  // Half the session timeout: a freeze that long can outlive the session (the last heartbeat answered
-  // may be up to a heartbeat interval old); a batch blocking the event loop that long is abandoned too.
-  const freezes = startFreezeWatch({ freezeMs: Math.floor(options.sessionTimeoutMs / 2) });
+  // An answer to a request sent within a heartbeat interval and a second: the one kafkajs sent last
+  // is never older than that unless its round trip took over a second. The group keeps the member a
+  // session timeout (three heartbeat intervals or more) after processing it, so the commit that
+  // follows the check has at least a heartbeat interval to land.
+  const freshMs = options.heartbeatMs + 1_000;
+  // A round trip longer than half a heartbeat interval means a stall of the broker, of the network or
+  // of this process while the request was out; the group may have dropped the member during it.
+  const roundTripMs = Math.floor(options.heartbeatMs / 2);
+  // Long enough for kafkajs to send the next heartbeat (a heartbeat interval after reading the last
+  // answer) and read its answer.
+  const waitMs = options.heartbeatMs + 2_000;
+
+  const stale = (reason: string) =>
+    // kafkajs is CommonJS and spreads its error classes into its exports: Node's ESM loader cannot
+    // see them as named exports, hence the default import.
+    Object.assign(new kafkajs.KafkaJSError(reason, { retriable: true }), { type: 'STALE_GENERATION' });
 
   return {
     get generation() {
@@ -68,42 +89,30 @@ export function createMembershipCheck(options: {
     },
     fetched(payload) {
       fetchedIn.set(payload, generation);
-      fetchedAt.set(payload, Date.now());
     },
-    heartbeatAnswered() {
-      confirmedAt = Date.now();
+    heartbeatAnswered(sentAt) {
+      if (Date.now() - sentAt <= roundTripMs) vouchedAt = Math.max(vouchedAt, sentAt);
     },
     joined() {
       generation++;
-      confirmedAt = Date.now();
+      vouchedAt = Date.now();
     },
     crashed() {
       generation++;
     },
     async confirm(payloads) {
-      await payloads[0]!.heartbeat();
-      const rejoined = payloads.some((p) => fetchedIn.get(p) !== generation);
-      const oldestFetch = Math.min(...payloads.map((p) => fetchedAt.get(p) ?? 0));
-      // After a freeze, the first answer read may be to a request sent before it; kafkajs sends the next
-      // heartbeat a heartbeat interval after reading an answer, so only an answer read that long after
-      // the freeze ended is surely to a request sent after it. Until then nothing is committed, whenever
-      // the batches were fetched (kafkajs may fetch again, in the generation it was dropped from).
-      const freezeEnd = freezes.lastFreezeEnd();
-      const reason = rejoined
-        ? 'the consumer rejoined its group after these batches were fetched'
-        : Date.now() - confirmedAt > options.heartbeatMs + 1_000
-          ? 'the consumer is rejoining its group (no heartbeat answered)'
-          : freezes.frozeSince(oldestFetch) ||
-              (freezeEnd > 0 && confirmedAt < freezeEnd + options.heartbeatMs)
-            ? 'the process was frozen; no heartbeat answered since vouches for the group membership yet'
-            : null;
-      if (reason !== null) {
-        // kafkajs is CommonJS and spreads its error classes into its exports: Node's ESM loader cannot
-        // see them as named exports, hence the default import.
-        const e = new kafkajs.KafkaJSError(reason, { retriable: true });
-        throw Object.assign(e, { type: 'STALE_GENERATION' });
+      const giveUpAt = Date.now() + waitMs;
+      for (;;) {
+        await payloads[0]!.heartbeat();
+        if (payloads.some((p) => fetchedIn.get(p) !== generation))
+          throw stale('the consumer rejoined its group after these batches were fetched');
+        if (Date.now() - vouchedAt <= freshMs) return;
+        if (Date.now() >= giveUpAt)
+          throw stale(
+            `no heartbeat sent in the last ${freshMs} ms was answered within ${waitMs} ms: the consumer is rejoining its group, or this process or the broker stalled`,
+          );
+        await sleep(100);
       }
     },
-    stop: () => freezes.stop(),
   };
 }

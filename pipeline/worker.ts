@@ -184,8 +184,16 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   /** The consumer was restarted by the worker after a crash, and has not joined the group since. */
   let rejoining = false;
   /** The check before each commit that the group still counts this worker (pipeline/groupMembership.ts). */
-  const membership = createMembershipCheck({ sessionTimeoutMs: sessionTimeout, heartbeatMs });
-  consumer.on(consumer.events.HEARTBEAT, () => membership.heartbeatAnswered());
+  const membership = createMembershipCheck({ heartbeatMs });
+  // What vouches for the membership is when a heartbeat was sent, not when its answer was read: the
+  // request event (on each response, before kafkajs's heartbeat event) carries the send time.
+  let heartbeatSentAt = 0;
+  consumer.on(consumer.events.REQUEST, (event) => {
+    if (event.payload.apiName !== 'Heartbeat') return;
+    heartbeatSentAt = event.payload.sentAt;
+    log.debug({ sentAt: heartbeatSentAt, ms: event.payload.duration }, 'heartbeat response');
+  });
+  consumer.on(consumer.events.HEARTBEAT, () => membership.heartbeatAnswered(heartbeatSentAt));
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     membership.joined();
     assignment = event.payload.memberAssignment;
@@ -577,7 +585,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       await consumer.disconnect();
       await producer.disconnect();
       await offsetsAdmin.disconnect();
-      membership.stop();
       log.info('worker stopped');
     },
   };

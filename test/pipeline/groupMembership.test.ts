@@ -1,10 +1,39 @@
 import type { EachBatchPayload } from 'kafkajs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createMembershipCheck, membershipError } from '../../pipeline/groupMembership.ts';
+import {
+  createMembershipCheck,
+  membershipError,
+  type MembershipCheck,
+} from '../../pipeline/groupMembership.ts';
 
-/** A batch as kafkajs hands it over; only its heartbeat is used, answering as `answer` says. */
-function batch(answer: () => Promise<void> = async () => {}): EachBatchPayload {
-  return { heartbeat: answer } as unknown as EachBatchPayload;
+const HEARTBEAT_MS = 2000;
+
+/**
+ * kafkajs's consumer group as the check sees it: `heartbeat()` sends a request only when a heartbeat
+ * interval has passed since the last answer was read, and the answer (from `answer`) reaches the check
+ * with the request's send time, as the worker wires it (pipeline/worker.ts).
+ */
+function group(check: MembershipCheck, answer: () => Promise<void> = async () => {}) {
+  const g = {
+    lastRead: 0,
+    sent: 0,
+    answer,
+    async heartbeat() {
+      if (Date.now() < g.lastRead + HEARTBEAT_MS) return;
+      const sentAt = Date.now();
+      g.sent++;
+      await g.answer();
+      check.heartbeatAnswered(sentAt);
+      g.lastRead = Date.now();
+    },
+    /** A batch as kafkajs hands it over; only its heartbeat is used. */
+    batch(): EachBatchPayload {
+      const payload = { heartbeat: () => g.heartbeat() } as unknown as EachBatchPayload;
+      check.fetched(payload);
+      return payload;
+    },
+  };
+  return g;
 }
 
 const stale = (p: Promise<void>, reason: RegExp) =>
@@ -18,75 +47,122 @@ describe('the membership check before a commit', () => {
     vi.setSystemTime(Date.parse('2026-11-23T12:00:00Z'));
   });
   afterEach(() => vi.useRealTimers());
-  const options = { sessionTimeoutMs: 6000, heartbeatMs: 2000 };
 
-  it('lets a batch of this generation through when a heartbeat was just answered', async () => {
-    const check = createMembershipCheck(options);
+  it('lets a batch of this generation through when a heartbeat sent just now was answered', async () => {
+    const check = createMembershipCheck({ heartbeatMs: HEARTBEAT_MS });
     check.joined();
-    const b = batch(async () => check.heartbeatAnswered());
-    check.fetched(b);
-    vi.advanceTimersByTime(500);
+    const g = group(check);
+    const b = g.batch();
+    vi.advanceTimersByTime(2500);
     await expect(check.confirm([b])).resolves.toBeUndefined();
-    check.stop();
+    expect(g.sent).toBe(1);
+    // Within the interval kafkajs sends nothing; the answer just read still vouches.
+    vi.advanceTimersByTime(1500);
+    await expect(check.confirm([g.batch()])).resolves.toBeUndefined();
+    expect(g.sent).toBe(1);
   });
 
   it('stops a batch fetched before the consumer rejoined or crashed', async () => {
-    const check = createMembershipCheck(options);
+    const check = createMembershipCheck({ heartbeatMs: HEARTBEAT_MS });
     check.joined();
-    const b = batch(async () => check.heartbeatAnswered());
-    check.fetched(b);
+    const g = group(check);
+    const b = g.batch();
     check.joined();
     await stale(check.confirm([b]), /rejoined/);
-    const c = batch(async () => check.heartbeatAnswered());
-    check.fetched(c);
+    const c = g.batch();
     check.crashed();
     await stale(check.confirm([c]), /rejoined/);
-    check.stop();
   });
 
-  it('stops a batch when no heartbeat was answered within the interval (kafkajs is rejoining)', async () => {
-    const check = createMembershipCheck(options);
+  it('waits for the next heartbeat, and stops the batch when none is answered (kafkajs is rejoining)', async () => {
+    const check = createMembershipCheck({ heartbeatMs: HEARTBEAT_MS });
     check.joined();
-    const b = batch(); // returns without asking the group
-    check.fetched(b);
+    const b = group(check).batch();
+    // kafkajs without a member id returns from heartbeat() without asking the group.
+    (b as unknown as { heartbeat: () => Promise<void> }).heartbeat = async () => {};
     vi.advanceTimersByTime(3500);
-    await stale(check.confirm([b]), /no heartbeat answered/);
-    check.stop();
+    const confirmed = check.confirm([b]);
+    const settled = stale(confirmed, /no heartbeat sent in the last 3000 ms was answered/);
+    await vi.advanceTimersByTimeAsync(3900);
+    // Still waiting: the next heartbeat could yet be answered.
+    let done = false;
+    void confirmed.catch(() => (done = true));
+    await Promise.resolve();
+    expect(done).toBe(false);
+    await vi.advanceTimersByTimeAsync(200);
+    await settled;
   });
 
-  it('after a freeze, stops every batch until a heartbeat answered a heartbeat interval later', async () => {
-    const check = createMembershipCheck(options);
-    check.joined();
-    const b = batch(async () => check.heartbeatAnswered());
-    check.fetched(b);
-    vi.setSystemTime(Date.now() + 10_000); // SIGSTOP for 10 s: no timer runs
-    // The answer read first may be to a request sent before the freeze (kafkajs shares it).
-    await stale(check.confirm([b]), /frozen/);
-    // kafkajs fetches again in the generation it may have been dropped from: stopped too (in one CI
-    // run such a batch, fetched after the freeze, was committed a second time).
-    vi.advanceTimersByTime(200);
-    const c = batch(async () => check.heartbeatAnswered());
-    check.fetched(c);
-    await stale(check.confirm([c]), /frozen/);
-    // A heartbeat answered a heartbeat interval after the freeze was sent after it: membership holds.
-    vi.advanceTimersByTime(2000);
-    const d = batch(async () => check.heartbeatAnswered());
-    check.fetched(d);
-    await expect(check.confirm([d])).resolves.toBeUndefined();
-    check.stop();
-  });
-
-  it("passes kafkajs's own membership errors on, and tells them from others", async () => {
-    const check = createMembershipCheck(options);
+  it('does not take an answer read after a freeze to a request sent before it: it asks again', async () => {
+    const check = createMembershipCheck({ heartbeatMs: HEARTBEAT_MS });
     check.joined();
     const gone = Object.assign(new Error('The coordinator is not aware of this member'), {
       type: 'UNKNOWN_MEMBER_ID',
     });
-    const b = batch(async () => Promise.reject(gone));
-    check.fetched(b);
+    const g = group(check);
+    const b = g.batch();
+    // A heartbeat goes out, the process freezes for 10 s (the broker answers meanwhile, the member
+    // still in the group), and the answer is read after the freeze: the group dropped the member since.
+    const sentAt = Date.now();
+    vi.setSystemTime(sentAt + 10_000);
+    check.heartbeatAnswered(sentAt);
+    g.lastRead = Date.now();
+    g.answer = () => Promise.reject(gone);
+    const confirmed = check.confirm([b]);
+    const settled = expect(confirmed).rejects.toBe(gone);
+    await vi.advanceTimersByTimeAsync(2100);
+    await settled;
+    expect(g.sent).toBe(1); // the one sent after the freeze, a heartbeat interval after the answer was read
+  });
+
+  it('does not take a slow answer to a recent request (a stall of the broker): it asks again', async () => {
+    const check = createMembershipCheck({ heartbeatMs: HEARTBEAT_MS });
+    check.joined();
+    const gone = Object.assign(new Error('The coordinator is not aware of this member'), {
+      type: 'UNKNOWN_MEMBER_ID',
+    });
+    const g = group(check);
+    const b = g.batch();
+    vi.advanceTimersByTime(5000);
+    // Sent 2.5 s ago, within the 3 s a request counts as recent, but answered only now: the broker may
+    // have stalled past the session timeout with it queued, answered it, and dropped the member.
+    const sentAt = Date.now();
+    vi.setSystemTime(sentAt + 2_500);
+    check.heartbeatAnswered(sentAt);
+    g.lastRead = Date.now();
+    g.answer = () => Promise.reject(gone);
+    const confirmed = check.confirm([b]);
+    const settled = expect(confirmed).rejects.toBe(gone);
+    await vi.advanceTimersByTimeAsync(2100);
+    await settled;
+    expect(g.sent).toBe(1);
+  });
+
+  it('commits after a freeze once a heartbeat sent after it is answered', async () => {
+    const check = createMembershipCheck({ heartbeatMs: HEARTBEAT_MS });
+    check.joined();
+    const g = group(check);
+    const b = g.batch();
+    const sentAt = Date.now();
+    vi.setSystemTime(sentAt + 4_000); // shorter than the session: the member is still in the group
+    check.heartbeatAnswered(sentAt);
+    g.lastRead = Date.now();
+    const confirmed = check.confirm([b]);
+    await vi.advanceTimersByTimeAsync(2100);
+    await expect(confirmed).resolves.toBeUndefined();
+    expect(g.sent).toBe(1);
+  });
+
+  it("passes kafkajs's own membership errors on, and tells them from others", async () => {
+    const check = createMembershipCheck({ heartbeatMs: HEARTBEAT_MS });
+    check.joined();
+    const gone = Object.assign(new Error('The coordinator is not aware of this member'), {
+      type: 'UNKNOWN_MEMBER_ID',
+    });
+    const b = group(check, () => Promise.reject(gone)).batch();
+    vi.advanceTimersByTime(2500);
     await expect(check.confirm([b])).rejects.toBe(gone);
     expect(membershipError(gone)).toBe('UNKNOWN_MEMBER_ID');
     expect(membershipError(new Error('socket hang up'))).toBeNull();
-    check.stop();
   });
 });

@@ -16,6 +16,10 @@ export interface PrivateRedis {
   client: Redis;
   /** SIGKILL: no shutdown, no final fsync; what a crash leaves is what the AOF already holds. */
   kill(): Promise<void>;
+  /** SIGSTOP: the server freezes with its connections open; commands wait unanswered. */
+  pause(): void;
+  /** SIGCONT after pause(): the waiting commands are answered at once. */
+  resume(): void;
   /** Starts the server again on the same directory and append-only file, and waits for PING. */
   restart(): Promise<void>;
   /** Kills the server and removes its directory. */
@@ -99,6 +103,8 @@ export async function startPrivateRedis(
     dir,
     client,
     kill,
+    pause: () => void server?.kill('SIGSTOP'),
+    resume: () => void server?.kill('SIGCONT'),
     restart: start,
     async dispose() {
       client.disconnect();
