@@ -69,10 +69,11 @@ function appendTail(tail: string, chunk: string): string {
 }
 
 /**
- * The V8 flags `tapline run` is deployed with (docker-compose.yml's NODE_OPTIONS): a 16 MB semi-space
- * instead of the 64 MB V8 picks, ~100 MB less RSS under a backlog (docs/BENCHMARKS.md, worker memory).
+ * The V8 flags `tapline run` is deployed with (docker-compose.yml's NODE_OPTIONS): an 8 MB semi-space
+ * instead of the 64 MB V8 picks, ~130 MB less RSS under a backlog (16 MB saved ~100 MB; 8 MB another
+ * ~27 MB at the same throughput: docs/BENCHMARKS.md, worker memory).
  */
-export const WORKER_NODE_FLAGS = ['--max-semi-space-size=16'];
+export const WORKER_NODE_FLAGS = ['--max-semi-space-size=8'];
 
 /**
  * Starts `tapline run`, or `script` instead when given (`--set worker-script=FILE`: a stand-in worker

@@ -1,6 +1,6 @@
 /** The calendar month of an instant in Asia/Seoul (a tap at 2026-11-30T15:30Z is in December). */
 import { Instant, ZoneId } from '@js-joda/core';
-import '@js-joda/timezone';
+import '../pipeline/timeZones.ts';
 
 const zones = new Map<string, ZoneId>();
 

@@ -5,7 +5,7 @@
  */
 import type { LocalDate } from '@js-joda/core';
 import { Instant, YearMonth, ZoneId, ZonedDateTime } from '@js-joda/core';
-import '@js-joda/timezone';
+import '../pipeline/timeZones.ts';
 import { TaplineError } from '../pipeline/errors.ts';
 
 export const SETTLEMENT_ZONE = 'Asia/Seoul';

@@ -4,7 +4,7 @@
  * changes once an hour.
  */
 import { Instant, ZoneId, ZonedDateTime, LocalDate, LocalTime } from '@js-joda/core';
-import '@js-joda/timezone';
+import '../pipeline/timeZones.ts';
 
 export const SEOUL = ZoneId.of('Asia/Seoul');
 const HOUR = 3_600_000;
