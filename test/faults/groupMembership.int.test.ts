@@ -193,10 +193,10 @@ async function frozenMidCommit(
   });
   const run = await setup(name, seed, broker.broker, client);
   const { redis, taps, send, start } = run;
-  // Redis (frozen) holds the next batch; the broker freezes; Redis answers, so the worker decides the
-  // batch and goes on to commit it into the frozen broker.
-  // A stall: Redis answers nothing for that long (CLIENT PAUSE; it ends by itself, as an UNPAUSE would
-  // wait behind it) while the broker is frozen. A moment: Redis frozen, the broker frozen, Redis resumed.
+  // Redis holds the next batch, the broker freezes, Redis answers: the worker decides the batch and goes
+  // on to commit it into the frozen broker. For a moment: Redis frozen (SIGSTOP), the broker frozen,
+  // Redis resumed. For a stall: Redis answers nothing for `brokerStallMs` (CLIENT PAUSE, which ends by
+  // itself: an UNPAUSE would wait behind it), the broker frozen meanwhile.
   const stall = brokerStallMs > 0;
   const { first } = await firstWorkerHoldingABatch(run, () =>
     stall ? redis.client.call('CLIENT', 'PAUSE', String(brokerStallMs), 'ALL') : redis.pause(),
@@ -332,7 +332,7 @@ describe('group membership lost while a batch is in flight', () => {
     const end = await expectNoFaultEnd(run, [first, second]);
     const abandoned = abandonedLines(first);
     expect(abandoned.length).toBeGreaterThan(0);
-    // STALE_GENERATION when the commit's check sees the freeze itself (pipeline/freezeWatch.ts).
+    // STALE_GENERATION when no heartbeat sent since the freeze was answered in time (pipeline/groupMembership.ts).
     expect([
       'UNKNOWN_MEMBER_ID',
       'ILLEGAL_GENERATION',
