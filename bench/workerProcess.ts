@@ -3,13 +3,37 @@
  * id and Redis key prefix per measurement, so runs never see each other's state; its resident memory
  * sampled from /proc/<pid>/status; and a clean skip while the worker still answers NOT_IMPLEMENTED.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { TopologyTopics } from '../pipeline/topology.ts';
 import { BenchSkip, type BenchContext } from './harness.ts';
 
-const cliPath = fileURLToPath(new URL('../pipeline/cli.ts', import.meta.url));
+const root = new URL('../', import.meta.url);
+let compiledCli: string | undefined;
+
+/**
+ * `tapline run` as deployed (Dockerfile): the compiled build, not the sources through Node's type
+ * stripping, which keeps its TypeScript stripper loaded in the worker (8-26 MB more RSS,
+ * docs/BENCHMARKS.md). Built once per benchmark process (`tsc -p tsconfig.build.json`, a few seconds)
+ * from the sources as they are, so a figure never measures a stale dist/.
+ */
+export function workerCli(): string {
+  if (compiledCli) return compiledCli;
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const config = fileURLToPath(new URL('tsconfig.build.json', root));
+  try {
+    execFileSync(process.execPath, [tsc, '-p', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    const out = (e as { stdout?: Buffer }).stdout?.toString().trim() ?? '';
+    throw new Error(`could not build tapline for the benchmark (tsc -p tsconfig.build.json): ${out}`, {
+      cause: e,
+    });
+  }
+  compiledCli = fileURLToPath(new URL('dist/pipeline/cli.js', root));
+  return compiledCli;
+}
 
 export function benchTopics(tag: string): TopologyTopics {
   return {
@@ -80,7 +104,7 @@ export const WORKER_NODE_FLAGS = ['--max-semi-space-size=8'];
  * with the same environment, used to check the harness itself before the real worker exists).
  */
 export function startWorkerProcess(env: NodeJS.ProcessEnv, script?: string): WorkerChild {
-  const args = script === undefined ? [...WORKER_NODE_FLAGS, cliPath, 'run'] : [script];
+  const args = script === undefined ? [...WORKER_NODE_FLAGS, workerCli(), 'run'] : [script];
   const child: ChildProcess = spawn(process.execPath, args, {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
