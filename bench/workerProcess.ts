@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { TopologyTopics } from '../pipeline/topology.ts';
+import { WORKER_NODE_FLAGS } from '../pipeline/workerNodeFlags.ts';
 import { BenchSkip, type BenchContext } from './harness.ts';
 
 const root = new URL('../', import.meta.url);
@@ -93,14 +94,7 @@ function appendTail(tail: string, chunk: string): string {
 }
 
 /**
- * The V8 flags `tapline run` is deployed with (docker-compose.yml's NODE_OPTIONS): an 8 MB semi-space
- * instead of the 64 MB V8 picks, ~130 MB less RSS under a backlog (16 MB saved ~100 MB; 8 MB another
- * ~27 MB at the same throughput: docs/BENCHMARKS.md, worker memory).
- */
-export const WORKER_NODE_FLAGS = ['--max-semi-space-size=8'];
-
-/**
- * Starts `tapline run`, or `script` instead when given (`--set worker-script=FILE`: a stand-in worker
+ * Starts `tapline run` with the flags it is deployed with (pipeline/workerNodeFlags.ts), or `script` instead when given (`--set worker-script=FILE`: a stand-in worker
  * with the same environment, used to check the harness itself before the real worker exists).
  */
 export function startWorkerProcess(env: NodeJS.ProcessEnv, script?: string): WorkerChild {

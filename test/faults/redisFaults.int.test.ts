@@ -18,6 +18,7 @@ import { uniqueEnv } from '../support/pipelineEnv.ts';
 import { freePort } from '../support/freePort.ts';
 import { startPrivateRedis } from '../support/privateRedis.ts';
 import { expectNoFaultEndState, noFaultReference } from './endState.ts';
+import { WORKER_NODE_FLAGS } from '../../pipeline/workerNodeFlags.ts';
 import { figures } from './figures.ts';
 import { codec, createTopics, metricSum, safeRefunds, sendAll, simulatedTaps } from './harness.ts';
 
@@ -44,7 +45,7 @@ interface Worker {
 
 async function startWorker(env: Record<string, string>): Promise<Worker> {
   const metricsPort = await freePort();
-  const child = spawn(process.execPath, ['pipeline/cli.ts', 'run'], {
+  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, 'pipeline/cli.ts', 'run'], {
     env: {
       ...process.env,
       ...env,

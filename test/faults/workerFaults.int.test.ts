@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { uniqueEnv } from '../support/pipelineEnv.ts';
 import { expectNoFaultEndState, noFaultReference } from './endState.ts';
 import { figures } from './figures.ts';
+import { WORKER_NODE_FLAGS } from '../../pipeline/workerNodeFlags.ts';
 import { entityPartitions } from './entityPartitions.ts';
 import {
   codec,
@@ -34,7 +35,7 @@ afterAll(() => {
 });
 
 function startChild(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['pipeline/cli.ts', 'run'], {
+  return spawn(process.execPath, [...WORKER_NODE_FLAGS, 'pipeline/cli.ts', 'run'], {
     env: { ...process.env, ...env, KAFKA_BROKERS: '127.0.0.1:9092' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

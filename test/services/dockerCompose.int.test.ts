@@ -1,8 +1,9 @@
 // docker-compose.yml is valid for Debian's docker-compose (no engine needed to check) and exposes the
-// same loopback ports as scripts/services.sh.
+// same loopback ports as scripts/services.sh; its worker runs with pipeline/workerNodeFlags.ts.
 import { spawnSync } from 'node:child_process';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { WORKER_NODE_FLAGS } from '../../pipeline/workerNodeFlags.ts';
 
 interface ComposeService {
   image?: string;
@@ -56,5 +57,10 @@ describe('docker-compose.yml', () => {
       expect(env['REDIS_URL']).toBe('redis://redis:6379');
       expect(env['CLICKHOUSE_URL']).toBe('http://clickhouse:8123');
     }
+  });
+
+  it('starts the worker with the V8 flags the benchmarks and fault tests use', () => {
+    const options = config.services['worker']?.environment?.['NODE_OPTIONS'] ?? '';
+    expect(options.split(/\s+/).filter(Boolean)).toEqual([...WORKER_NODE_FLAGS]);
   });
 });
