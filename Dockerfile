@@ -1,7 +1,7 @@
 # The Tapline image: one image, the subcommand picks the role (`run` = pipeline worker, `sink` =
 # ClickHouse writer). It runs the compiled build (dist/, `npm run build`): Node 24 can run the
 # TypeScript sources directly, but its type stripper then stays loaded in every worker (8-26 MB of
-# RSS, docs/BENCHMARKS.md). bin/tapline.js runs dist/ when it is there.
+# RSS, docs/BENCHMARKS.md). bin/tapline.js runs dist/ when, as here, the sources are not there.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when built (`npm run build`), else the TypeScript sources through
-// Node 24's type stripping. Either way the command runs in this process, so signals reach it.
+// Runs the TypeScript sources through Node 24's type stripping when they are there (a checkout: what
+// you edit is what runs, even beside a dist/ the tests or benchmarks built), else the compiled build
+// (the Docker image ships dist/ without the sources). Either way the command runs in this process, so
+// signals reach it.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -13,7 +15,9 @@ if (major < 24) {
   );
   process.exit(2);
 }
-const compiled = new URL('../dist/pipeline/cli.js', import.meta.url);
-const entry = existsSync(fileURLToPath(compiled)) ? compiled : new URL('../pipeline/cli.ts', import.meta.url);
+const sources = new URL('../pipeline/cli.ts', import.meta.url);
+const entry = existsSync(fileURLToPath(sources))
+  ? sources
+  : new URL('../dist/pipeline/cli.js', import.meta.url);
 const { main } = await import(entry.href);
 process.exitCode = await main(process.argv.slice(2));
