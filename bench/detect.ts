@@ -12,10 +12,12 @@
  *
  *   npx node bench/detect.ts [taps=200000] [batch=1000]      ONLY_MEMORY=1 / ONLY_REDIS=1 to skip one
  *   PHONES=10 TAP_GAP_MS=6000 …                              heavy phones (long windows, month maps)
+ *   WORKLOAD=pipeline …                                      the pipeline benchmarks' taps (bench/taps.ts)
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { memoryOfPrefix } from './redisKeys.ts';
+import { takeTaps } from './taps.ts';
 import { createDetector, type DetectorInput } from '../operators/detector.ts';
 import { openGeo } from '../operators/geo.ts';
 import { createMemoryStore } from '../operators/memoryStore.ts';
@@ -31,9 +33,22 @@ const phones = Number(process.env['PHONES'] ?? 0);
 const tapGapMs = Number(process.env['TAP_GAP_MS'] ?? 2);
 const ips = ['168.126.63.1', '164.124.101.2', '211.234.10.1', '8.8.8.8', '121.134.1.1'];
 
+/**
+ * WORKLOAD=pipeline: the taps the pipeline benchmarks send the worker (bench/taps.ts: 10,000 accounts
+ * drawn with a skew, so a few heavy accounts and phones carry long windows), phone numbers hashed.
+ */
+function* pipelineTaps(n: number): Generator<EnrichedTap> {
+  for (const { msisdn, ...tap } of takeTaps({ accounts: 10_000, idPrefix: 'bw' }, n))
+    yield { ...tap, msisdn_hash: createHash('sha256').update(msisdn).digest('hex'), msisdn_key_version: 1 };
+}
+
 // A deterministic stream: 50,000 accounts, a tap every 2 ms of event time (~43,000 taps/day),
 // a little disorder, a few declines and retries.
 function* taps(n: number): Generator<EnrichedTap> {
+  if (process.env['WORKLOAD'] === 'pipeline') {
+    yield* pipelineTaps(n);
+    return;
+  }
   let seed = 42;
   const rnd = () => (seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff) / 0x7fffffff;
   const t0 = Date.parse('2026-11-01T00:00:00Z');
