@@ -94,8 +94,9 @@ function appendTail(tail: string, chunk: string): string {
 }
 
 /**
- * Starts `tapline run` with the flags it is deployed with (pipeline/workerNodeFlags.ts), or `script` instead when given (`--set worker-script=FILE`: a stand-in worker
- * with the same environment, used to check the harness itself before the real worker exists).
+ * Starts `tapline run` with the flags it is deployed with (pipeline/workerNodeFlags.ts), or `script`
+ * instead when given (`--set worker-script=FILE`: a stand-in worker with the same environment, used to
+ * check the harness itself before the real worker exists).
  */
 export function startWorkerProcess(env: NodeJS.ProcessEnv, script?: string): WorkerChild {
   const args = script === undefined ? [...WORKER_NODE_FLAGS, workerCli(), 'run'] : [script];

@@ -9,8 +9,8 @@
  * worker memory):
  *  - an 8 MB semi-space instead of the 64 MB V8 picks: ~130 MB less RSS under a backlog;
  *  - old space capped at OLD_SPACE_MB: V8 sizes and collects the heap for that limit. Peak RSS under a
- *    backlog 328 → 228 MB (128 MB gave no less), at a throughput cost
- *    the runs could not separate from their noise (up to ~10%).
+ *    backlog 328 → 228 MB (128 MB gave no less), at a throughput cost the runs could not separate
+ *    from their noise (up to ~10%).
  * A live heap that outgrew the cap would end the worker with "heap out of memory", and it would
  * restart from its committed offsets: raise the cap through NODE_OPTIONS before raising the fetch size.
  */
