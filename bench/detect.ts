@@ -14,7 +14,7 @@
  *   PHONES=10 TAP_GAP_MS=6000 …                              heavy phones (long windows, month maps)
  *   WORKLOAD=pipeline …                                      the pipeline benchmarks' taps (bench/taps.ts)
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { memoryOfPrefix } from './redisKeys.ts';
 import { takeTaps } from './taps.ts';
@@ -24,6 +24,7 @@ import { createMemoryStore } from '../operators/memoryStore.ts';
 import { createRedisStore } from '../operators/redisStore.ts';
 import { defaultRuleSet } from '../operators/rulesFile.ts';
 import type { StateStore } from '../operators/stateStore.ts';
+import { enrichTap } from '../schemas/msisdn.ts';
 import type { EnrichedTap } from '../schemas/types.ts';
 
 const total = Number(process.argv[2] ?? 200_000);
@@ -35,11 +36,16 @@ const ips = ['168.126.63.1', '164.124.101.2', '211.234.10.1', '8.8.8.8', '121.13
 
 /**
  * WORKLOAD=pipeline: the taps the pipeline benchmarks send the worker (bench/taps.ts: 10,000 accounts
- * drawn with a skew, so a few heavy accounts and phones carry long windows), phone numbers hashed.
+ * drawn with a skew, so a few heavy accounts and phones carry long windows), enriched as the worker
+ * does (phone number → keyed hash).
  */
 function* pipelineTaps(n: number): Generator<EnrichedTap> {
-  for (const { msisdn, ...tap } of takeTaps({ accounts: 10_000, idPrefix: 'bw' }, n))
-    yield { ...tap, msisdn_hash: createHash('sha256').update(msisdn).digest('hex'), msisdn_key_version: 1 };
+  const pii = { key: 'bench-key-0123456789', version: 1 };
+  for (const tap of takeTaps({ accounts: 10_000, idPrefix: 'bw' }, n)) {
+    const enriched = enrichTap(tap, pii);
+    if ('error' in enriched) throw new Error(`bench tap ${tap.tap_id}: ${enriched.error}`);
+    yield enriched;
+  }
 }
 
 // A deterministic stream: 50,000 accounts, a tap every 2 ms of event time (~43,000 taps/day),
