@@ -14,9 +14,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openEmbeddedStore } from '../../sinks/clickhouse/store.ts';
-import { configFor, uniqueEnv } from '../support/pipelineEnv.ts';
+import { cliArgs, configFor, uniqueEnv } from '../support/pipelineEnv.ts';
 import { expectNoFaultEndState, noFaultReference } from './endState.ts';
-import { WORKER_NODE_FLAGS } from '../../pipeline/workerNodeFlags.ts';
 import { figures } from './figures.ts';
 import { codec, createTopics, kafka, safeRefunds, sendAll, simulatedTaps } from './harness.ts';
 
@@ -36,14 +35,10 @@ function start(
   command: 'run' | 'sink',
   env: Record<string, string>,
 ): { child: ChildProcess; log: () => string } {
-  const child = spawn(
-    process.execPath,
-    [...(command === 'run' ? WORKER_NODE_FLAGS : []), 'pipeline/cli.ts', command],
-    {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, cliArgs(command), {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   children.add(child);
   let log = '';
   child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));

@@ -15,9 +15,8 @@ import { Redis } from 'ioredis';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPrivateKafka, type PrivateKafka } from '../support/privateKafka.ts';
-import { uniqueEnv } from '../support/pipelineEnv.ts';
+import { cliArgs, uniqueEnv } from '../support/pipelineEnv.ts';
 import { expectNoFaultEndState, noFaultReference } from './endState.ts';
-import { WORKER_NODE_FLAGS } from '../../pipeline/workerNodeFlags.ts';
 import { figures } from './figures.ts';
 import { codec, createTopics, decodeAll, readAll, safeRefunds, simulatedTaps } from './harness.ts';
 
@@ -82,7 +81,7 @@ describe('Kafka broker restarted mid-stream', () => {
     // The worker's log goes to a file beside the test's temp files, for a person reading a failure.
     const logPath = join(tmpdir(), `${env['TOPIC_TAPS']}.worker.log`);
     const logFd = openSync(logPath, 'w');
-    const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, 'pipeline/cli.ts', 'run'], {
+    const child = spawn(process.execPath, cliArgs('run'), {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', logFd],
     });

@@ -14,11 +14,10 @@ import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Adjustment, Tap } from '../../schemas/types.ts';
-import { uniqueEnv } from '../support/pipelineEnv.ts';
+import { cliArgs, uniqueEnv } from '../support/pipelineEnv.ts';
 import { freePort } from '../support/freePort.ts';
 import { startPrivateRedis } from '../support/privateRedis.ts';
 import { expectNoFaultEndState, noFaultReference } from './endState.ts';
-import { WORKER_NODE_FLAGS } from '../../pipeline/workerNodeFlags.ts';
 import { figures } from './figures.ts';
 import { codec, createTopics, metricSum, safeRefunds, sendAll, simulatedTaps } from './harness.ts';
 
@@ -45,7 +44,7 @@ interface Worker {
 
 async function startWorker(env: Record<string, string>): Promise<Worker> {
   const metricsPort = await freePort();
-  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, 'pipeline/cli.ts', 'run'], {
+  const child = spawn(process.execPath, cliArgs('run'), {
     env: {
       ...process.env,
       ...env,

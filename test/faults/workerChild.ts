@@ -4,9 +4,9 @@
  * The caller kills leftovers with `kill()` in its teardown.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { WORKER_NODE_FLAGS } from '../../pipeline/workerNodeFlags.ts';
 import { freePort } from '../support/freePort.ts';
 import { metricSum } from './harness.ts';
+import { cliArgs } from '../support/pipelineEnv.ts';
 
 export interface LogLine {
   level: number;
@@ -46,7 +46,7 @@ export async function startWorkerChild(
   { waitReady = true }: { waitReady?: boolean } = {},
 ): Promise<WorkerChild> {
   const metricsPort = await freePort();
-  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, 'pipeline/cli.ts', 'run'], {
+  const child = spawn(process.execPath, cliArgs('run'), {
     env: {
       ...process.env,
       ...env,

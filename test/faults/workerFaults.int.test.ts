@@ -10,10 +10,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { AssignerProtocol } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { uniqueEnv } from '../support/pipelineEnv.ts';
+import { cliArgs, uniqueEnv } from '../support/pipelineEnv.ts';
 import { expectNoFaultEndState, noFaultReference } from './endState.ts';
 import { figures } from './figures.ts';
-import { WORKER_NODE_FLAGS } from '../../pipeline/workerNodeFlags.ts';
 import { entityPartitions } from './entityPartitions.ts';
 import {
   codec,
@@ -35,7 +34,7 @@ afterAll(() => {
 });
 
 function startChild(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [...WORKER_NODE_FLAGS, 'pipeline/cli.ts', 'run'], {
+  return spawn(process.execPath, cliArgs('run'), {
     env: { ...process.env, ...env, KAFKA_BROKERS: '127.0.0.1:9092' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -11,9 +11,8 @@ import { silentLogger } from '../../pipeline/logger.ts';
 import { startWorkerFromConfig } from '../../pipeline/wiring.ts';
 import { decryptPayload } from '../../sinks/dlq.ts';
 import { referenceDecisions } from '../support/referenceDecisions.ts';
-import { WORKER_NODE_FLAGS } from '../../pipeline/workerNodeFlags.ts';
 import { freePort } from '../support/freePort.ts';
-import { configFor, uniqueEnv } from '../support/pipelineEnv.ts';
+import { cliArgs, configFor, uniqueEnv } from '../support/pipelineEnv.ts';
 
 const codec = createCodec();
 
@@ -204,7 +203,7 @@ describe('tapline worker on Kafka and Redis', () => {
 
     const childEnv = { ...process.env, ...env, KAFKA_BROKERS: '127.0.0.1:9092' };
     const startChild = (): ChildProcess =>
-      spawn(process.execPath, [...WORKER_NODE_FLAGS, 'pipeline/cli.ts', 'run'], {
+      spawn(process.execPath, cliArgs('run'), {
         env: childEnv,
         stdio: ['ignore', 'ignore', 'pipe'],
       });

@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../pipeline/config.ts';
+import { WORKER_NODE_FLAGS } from '../../pipeline/workerNodeFlags.ts';
 
 export function uniqueEnv(name: string, extra: Record<string, string> = {}): Record<string, string> {
   const id = `${name}-${randomBytes(4).toString('hex')}`;
@@ -32,4 +33,12 @@ export function uniqueEnv(name: string, extra: Record<string, string> = {}): Rec
 
 export function configFor(env: Record<string, string>): Config {
   return loadConfig(env).config;
+}
+
+/**
+ * Arguments after `process.execPath` for a `tapline` child process of a test: `run` gets the V8 flags
+ * the worker is deployed with (pipeline/workerNodeFlags.ts), so fault tests exercise what runs.
+ */
+export function cliArgs(command: 'run' | 'sink'): string[] {
+  return [...(command === 'run' ? WORKER_NODE_FLAGS : []), 'pipeline/cli.ts', command];
 }
