@@ -332,12 +332,28 @@ export function createDetector(options: DetectorOptions): Detector {
         plans.push(plan);
       }
 
-      const results: StoreResult[] = ops.length > 0 ? await store.execute(ops) : [];
+      // The operations go to the store in parts, all written at once; the first part's taps are
+      // decided while the store still works on the later parts.
+      const parts = splitIntoParts(plans, ops, store.opsPerPart);
+      const pending = parts.length > 0 ? store.execute(parts) : [];
+      for (const part of pending) part.catch(() => {}); // each is awaited below; none is left unhandled
+      const results: StoreResult[] = [];
+      let received = 0;
+      const resultsThrough = async (lastOp: number) => {
+        while (results.length <= lastOp) for (const r of await pending[received++]!) results.push(r);
+      };
       const finish: FinishOp[] = [];
       const outcomes: Outcome[] = [];
       const decidedAt = clock();
 
       for (const plan of plans) {
+        const lastOp =
+          plan.kind === 'tap'
+            ? plan.first + 3
+            : plan.kind === 'adjustment'
+              ? plan.first + (plan.phone ? 1 : 0)
+              : -1;
+        if (results.length <= lastOp) await resultsThrough(lastOp);
         switch (plan.kind) {
           case 'done':
             outcomes.push(plan.outcome);
@@ -454,10 +470,27 @@ export function createDetector(options: DetectorOptions): Detector {
           }
         }
       }
+      // Every part answered (a replayed adjustment's phone op has no plan reading it) before any finish.
+      while (received < pending.length) await pending[received++];
       if (finish.length > 0) await store.finish(finish);
       return outcomes;
     },
   };
+}
+
+/** The batch's operations cut into parts at plan boundaries: a plan's operations share one part. */
+function splitIntoParts(plans: readonly Plan[], ops: readonly StoreOp[], opsPerPart: number): StoreOp[][] {
+  const parts: StoreOp[][] = [];
+  let start = 0;
+  for (const plan of plans) {
+    if (plan.kind !== 'tap' && plan.kind !== 'adjustment') continue;
+    if (plan.first - start >= opsPerPart) {
+      parts.push(ops.slice(start, plan.first));
+      start = plan.first;
+    }
+  }
+  if (start < ops.length) parts.push(ops.slice(start));
+  return parts;
 }
 
 /** An adjustment's effect on its tap's phone, for the phone's state. */

@@ -178,8 +178,9 @@ export function createMemoryStore(): MemoryStore {
         }),
       );
     },
-    execute(ops) {
-      return Promise.resolve(ops.map(apply));
+    opsPerPart: Infinity,
+    execute(parts) {
+      return parts.map((ops) => Promise.resolve(ops.map(apply)));
     },
     finish(ops: FinishOp[]) {
       for (const op of ops) {

@@ -4,7 +4,7 @@
  *
  * The detector drives a batch through at most three calls, each one round trip on Redis:
  *   lookupTaps  (only when the batch has adjustments whose tap is not in the batch)
- *   execute     every tap claim, entity insert and adjustment of the batch, in order
+ *   execute     every tap claim, entity insert and adjustment of the batch, in order (in parts)
  *   finish      first decisions recorded, and the few mistaken inserts undone
  * Every operation touches the keys of one entity (one hash tag) and is idempotent by itself.
  */
@@ -62,8 +62,14 @@ export interface TapRecord {
 export interface StateStore {
   /** Tap index entries (and first decisions) by tap_id; null where unknown. */
   lookupTaps(tapIds: string[]): Promise<Array<TapRecord | null>>;
-  /** Applies the operations in order, atomically each; one result per operation. */
-  execute(ops: StoreOp[]): Promise<StoreResult[]>;
+  /**
+   * Applies the parts' operations in order, atomically each, and answers part by part: one result per
+   * operation. Every part is sent before the first answer is awaited (one round trip on Redis), so a
+   * caller can work on the first answers while the store applies the rest.
+   */
+  execute(parts: ReadonlyArray<readonly StoreOp[]>): Array<Promise<StoreResult[]>>;
+  /** Operations per part worth giving `execute`: Infinity where answers come at once (in memory). */
+  readonly opsPerPart: number;
   finish(ops: FinishOp[]): Promise<void>;
   /** Round trips made so far (for benchmarks). */
   roundTrips(): number;

@@ -167,11 +167,14 @@ export function conformanceSuite(name: string, makeStore: () => StateStore | Pro
         ...store,
         lookupTaps: (ids) => store.lookupTaps(ids),
         finish: (ops) => store.finish(ops),
-        async execute(ops) {
+        execute(parts) {
+          const ops = parts.flat();
           const cut = ops.findIndex((op) => op.op === 'adjustTap');
           expect(ops[cut + 1]?.op).toBe('adjustPhone');
-          await store.execute(ops.slice(0, cut + 1));
-          throw new Error('store went away mid-batch');
+          const died = Promise.all(store.execute([ops.slice(0, cut + 1)])).then(() => {
+            throw new Error('store went away mid-batch');
+          });
+          return parts.map(() => died);
         },
       };
       await expect(harness(dying, rules).send(refund)).rejects.toThrow('store went away');

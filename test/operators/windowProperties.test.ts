@@ -70,22 +70,26 @@ describe('window properties (memory store)', () => {
         const evs = build(raw);
         const seen = new Map<string, Ev>();
         for (const ev of evs) {
-          const [accResult, phoneResult] = await store.execute([
-            {
-              op: 'insertEvent',
-              entity: { type: 'a', id: 'x' },
-              retentionMs: W + LATE,
-              ttlMs: 1e9,
-              event: [ev.id, ev.t, ev.flags, ev.account, null, null, null] as AccountEvent,
-            },
-            {
-              op: 'insertEvent',
-              entity: { type: 'm', id: 'x' },
-              retentionMs: W + LATE,
-              ttlMs: 1e9,
-              event: [ev.id, ev.t, ev.account, ev.amount, 'KRW'] as MsisdnEvent,
-            },
-          ]);
+          const [[accResult, phoneResult] = []] = await Promise.all(
+            store.execute([
+              [
+                {
+                  op: 'insertEvent',
+                  entity: { type: 'a', id: 'x' },
+                  retentionMs: W + LATE,
+                  ttlMs: 1e9,
+                  event: [ev.id, ev.t, ev.flags, ev.account, null, null, null] as AccountEvent,
+                },
+                {
+                  op: 'insertEvent',
+                  entity: { type: 'm', id: 'x' },
+                  retentionMs: W + LATE,
+                  ttlMs: 1e9,
+                  event: [ev.id, ev.t, ev.account, ev.amount, 'KRW'] as MsisdnEvent,
+                },
+              ],
+            ]),
+          );
           const acc = accResult!;
           const phone = phoneResult!;
           if (acc.op !== 'insertEvent' || phone.op !== 'insertEvent') throw new Error('unexpected result');
