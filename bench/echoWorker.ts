@@ -6,8 +6,9 @@
  * detection and no Redis. `npm run bench -- --only latency-floor` runs it; the integration tests use it to
  * check the end-to-end harness without the real worker. Stops on SIGTERM after the batch in flight.
  */
-import { Kafka, logLevel, type Message } from 'kafkajs';
+import { Kafka, logLevel, type KafkaMessage, type Message } from 'kafkajs';
 import { createCommitGroups } from '../pipeline/commitGroups.ts';
+import { createDecisionQueue } from '../pipeline/decisionQueue.ts';
 import { createCodec } from '../schemas/codec.ts';
 import { workerConsumerSettings } from './baseline.ts';
 
@@ -54,6 +55,25 @@ const groups = createCommitGroups<Decided>(async (members) => {
     throw e;
   }
 });
+/** The echo's decision for every tap of the batches (no store): ALLOW. */
+const decisions = createDecisionQueue<KafkaMessage[], Message[]>(async (batches) =>
+  batches.map((messages) =>
+    messages.map((m) => {
+      const tap = codec.decode('tap', m.value!);
+      if (!tap.ok) throw new Error(`echo worker: ${tap.reason}`);
+      const decision = {
+        tap_id: tap.value.tap_id,
+        decision: 'ALLOW' as const,
+        rules: [],
+        reasons: [],
+        rules_version: 'echo',
+        geo_db: 'none',
+        decided_at: Date.now(),
+      };
+      return { key: tap.value.account_id, value: codec.encode('decision', decision) };
+    }),
+  ),
+);
 await consumer.run({
   autoCommit: false,
   partitionsConsumedConcurrently: 64,
@@ -62,23 +82,8 @@ await consumer.run({
     groups.enter();
     let messages: Message[];
     try {
-      // In turn, after a yield: every batch of the fetch has entered before the first joins.
-      messages = await groups.decideInTurn(async () =>
-        batch.messages.map((m) => {
-          const tap = codec.decode('tap', m.value!);
-          if (!tap.ok) throw new Error(`echo worker: ${tap.reason}`);
-          const decision = {
-            tap_id: tap.value.tap_id,
-            decision: 'ALLOW' as const,
-            rules: [],
-            reasons: [],
-            rules_version: 'echo',
-            geo_db: 'none',
-            decided_at: Date.now(),
-          };
-          return { key: tap.value.account_id, value: codec.encode('decision', decision) };
-        }),
-      );
+      // Together with the fetch's other batches, as the worker decides them.
+      messages = await decisions.decide(batch.messages);
     } catch (e) {
       groups.leave();
       throw e;

@@ -1,7 +1,7 @@
 /**
  * Group commit for the worker: the batches kafkajs hands over from one fetch (one per partition, all at
- * once) are decided one after another, in the order they arrived, and then committed together in ONE
- * Kafka transaction (every batch's outputs and offsets). A record no longer waits for a transaction per
+ * once) are decided together, in the order they arrived (pipeline/decisionQueue.ts), and then committed
+ * together in ONE Kafka transaction (every batch's outputs and offsets). A record no longer waits for a transaction per
  * partition ahead of it, only for one per fetch, and a crash still commits all of a group or none.
  *
  * A group closes when no batch that entered is still being decided: the last one to join starts the
@@ -12,11 +12,6 @@
 export interface CommitGroups<M> {
   /** A batch is about to be decided: groups stay open until it joins or leaves. */
   enter(): void;
-  /**
-   * Runs `decide` after every batch that asked earlier has been decided (one at a time, in order), and
-   * never synchronously: batches kafkajs hands over in one go have all entered before the first joins.
-   */
-  decideInTurn<T>(decide: () => Promise<T>): Promise<T>;
   /** The batch's outputs join the open group; resolves when the group is committed, rejects if it is not. */
   join(member: M): Promise<void>;
   /** The batch gives up (error, stop, lost partition) without joining. */
@@ -39,8 +34,6 @@ export function createCommitGroups<M>(commit: (members: M[]) => Promise<void>): 
   } | null = null;
   /** Tail of the commits in order; never rejects. */
   let commits: Promise<void> = Promise.resolve();
-  /** Tail of the decisions in order; never rejects. */
-  let turn: Promise<void> = Promise.resolve();
 
   const closeIfComplete = () => {
     if (deciding > 0 || !open) return;
@@ -68,14 +61,6 @@ export function createCommitGroups<M>(commit: (members: M[]) => Promise<void>): 
     enter() {
       deciding++;
       inFlight++;
-    },
-    decideInTurn<T>(decide: () => Promise<T>): Promise<T> {
-      const result = turn.then(decide);
-      turn = result.then(
-        () => undefined,
-        () => undefined,
-      );
-      return result;
     },
     join(member) {
       if (!open) {

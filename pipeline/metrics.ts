@@ -12,6 +12,7 @@ export interface WorkerMetrics {
   ruleHits: Counter<'rule'>;
   dlq: Counter<'code'>;
   batchSeconds: Histogram;
+  batchesPerDecision: Histogram;
   batchRetries: Counter<'code'>;
   batchesAbandoned: Counter<'code'>;
   groupRejoins: Counter;
@@ -54,6 +55,12 @@ export function createWorkerMetrics(): WorkerMetrics {
       name: 'tapline_batch_seconds',
       help: 'Time to process and commit one batch',
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    batchesPerDecision: new Histogram({
+      name: 'tapline_batches_per_decision',
+      help: 'Batches decided together in one detector call (the batches of one fetch, one per partition)',
+      buckets: [1, 2, 4, 8, 16, 32, 64],
       registers: [registry],
     }),
     batchRetries: new Counter({

@@ -5,7 +5,7 @@
  *     │          │          │                   adjustments-enriched, adjustments-retry)
  *     └──────────┴──────────┴──► dlq (original bytes encrypted, position, code, reason)
  *
- * `processBatch` is deterministic given the stages: consumed records in, messages to produce out.
+ * `processBatches` is deterministic given the stages: consumed records in, messages to produce out.
  * The worker (pipeline/worker.ts) produces them in one Kafka transaction with the consumed offsets.
  * Records in = decisions + duplicates + adjustments applied + pending retries + rejects (DLQ).
  */
@@ -93,7 +93,11 @@ export interface BatchOutput {
 }
 
 export interface Topology {
-  processBatch(records: ConsumedRecord[]): Promise<BatchOutput>;
+  /**
+   * Batches decided together: one detect call over their records in order (as if one batch), each
+   * batch's messages apart, in the order its records came.
+   */
+  processBatches(batches: ConsumedRecord[][]): Promise<BatchOutput[]>;
 }
 
 export interface TopologyOptions {
@@ -113,13 +117,12 @@ export function createTopology(options: TopologyOptions): Topology {
   const retryInterval = options.retryIntervalMs ?? 1_000;
 
   return {
-    async processBatch(records) {
-      const messages: OutputMessage[] = [];
-      const decided: ConsumedRecord[] = [];
-      const toDlq = (record: ConsumedRecord, code: ErrorCode, reason: string) => {
+    async processBatches(batches) {
+      const outputs: BatchOutput[] = batches.map(() => ({ messages: [], decided: [] }));
+      const toDlq = (out: BatchOutput, record: ConsumedRecord, code: ErrorCode, reason: string) => {
         metrics?.dlq.inc({ code });
         metrics?.recordsOut.inc({ outcome: 'rejected' });
-        messages.push({
+        out.messages.push({
           topic: topics.dlq,
           key: `${record.topic}/${record.partition}/${record.offset}`,
           value: stages.encodeDlq(record, code, reason),
@@ -129,34 +132,40 @@ export function createTopology(options: TopologyOptions): Topology {
       // decode + enrich
       const inputs: DetectInput[] = [];
       const inputRecords: ConsumedRecord[] = [];
-      for (const record of records) {
-        const decoded = stages.decode(record);
-        if (!decoded.ok) {
-          toDlq(record, decoded.code, decoded.reason);
-          continue;
-        }
-        const source = { topic: record.topic, partition: record.partition, offset: record.offset };
-        if (decoded.record.type === 'tap') {
-          const enriched = stages.enrich(decoded.record);
-          if (!enriched.ok) {
-            toDlq(record, enriched.code, enriched.reason);
+      /** The output of each input's batch. */
+      const inputOutputs: BatchOutput[] = [];
+      batches.forEach((records, b) => {
+        for (const record of records) {
+          const decoded = stages.decode(record);
+          if (!decoded.ok) {
+            toDlq(outputs[b]!, record, decoded.code, decoded.reason);
             continue;
           }
-          inputs.push({ kind: 'tap', tap: enriched.tap, source });
-        } else {
-          const { type: _type, ...adjustment } = decoded.record;
-          inputs.push({ kind: 'adjustment', adjustment, source });
+          const source = { topic: record.topic, partition: record.partition, offset: record.offset };
+          if (decoded.record.type === 'tap') {
+            const enriched = stages.enrich(decoded.record);
+            if (!enriched.ok) {
+              toDlq(outputs[b]!, record, enriched.code, enriched.reason);
+              continue;
+            }
+            inputs.push({ kind: 'tap', tap: enriched.tap, source });
+          } else {
+            const { type: _type, ...adjustment } = decoded.record;
+            inputs.push({ kind: 'adjustment', adjustment, source });
+          }
+          inputRecords.push(record);
+          inputOutputs.push(outputs[b]!);
         }
-        inputRecords.push(record);
-      }
+      });
 
-      // detect (one pipelined Redis round trip for the batch)
+      // detect (one pipelined Redis round trip for all the batches)
       const outcomes = inputs.length > 0 ? await stages.detect(inputs) : [];
 
       // route
       outcomes.forEach((outcome, i) => {
         const record = inputRecords[i]!;
         const input = inputs[i]!;
+        const { messages, decided } = inputOutputs[i]!;
         switch (outcome.kind) {
           case 'decision': {
             const d = outcome.decision;
@@ -208,6 +217,7 @@ export function createTopology(options: TopologyOptions): Topology {
             if (now - firstSeen >= options.adjustmentWaitMs) {
               const tapId = input.kind === 'adjustment' ? input.adjustment.tap_id : '?';
               toDlq(
+                inputOutputs[i]!,
                 record,
                 'TAP_UNKNOWN',
                 `adjustment's tap ${tapId} is unknown after waiting ${options.adjustmentWaitMs} ms ` +
@@ -228,11 +238,11 @@ export function createTopology(options: TopologyOptions): Topology {
             return;
           }
           case 'rejected':
-            toDlq(record, outcome.code, outcome.reason);
+            toDlq(inputOutputs[i]!, record, outcome.code, outcome.reason);
             return;
         }
       });
-      return { messages, decided };
+      return outputs;
     },
   };
 }

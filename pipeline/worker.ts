@@ -9,11 +9,11 @@
  * bytes between Kafka and it, commits, pauses under backpressure and shuts down cleanly.
  *
  * Backpressure: one batch per partition is in flight at a time, and the next fetch waits for all of
- * them. The batches of a fetch are decided one after another (as if handed over one at a time) and
- * committed in one transaction: a record waits for one commit per fetch, not one per partition. When
- * Redis is slow the batch simply takes longer; when Redis fails (a retriable error), the batch is tried
- * again with backoff, uncommitted, while the worker keeps heartbeating so the group keeps its
- * partitions. Nothing else is fetched meanwhile: the backlog stays in Kafka (the lag metric shows it),
+ * them. The batches of a fetch are decided together, in one detector call (pipeline/decisionQueue.ts),
+ * and committed in one transaction: a record waits for one store round trip and one commit per fetch,
+ * not one per partition. When Redis is slow the batches simply take longer; when Redis fails (a
+ * retriable error), they are tried again with backoff, uncommitted, while the worker keeps heartbeating
+ * so the group keeps its partitions. Nothing else is fetched meanwhile: the backlog stays in Kafka (the lag metric shows it),
  * memory holds one fetch, and the worker resumes on its own when Redis answers.
  */
 import kafkajs, {
@@ -26,6 +26,7 @@ import kafkajs, {
 import { createCommitGroups } from './commitGroups.ts';
 import { awaitVisible, offsetKey, readCommitted, type PartitionOffset } from './committedOffsets.ts';
 import { startLagMonitor, type Assignment } from './consumerLag.ts';
+import { createDecisionQueue } from './decisionQueue.ts';
 import { isTaplineError } from './errors.ts';
 import { createMembershipCheck, membershipError } from './groupMembership.ts';
 import type { Logger } from './logger.ts';
@@ -111,6 +112,12 @@ interface GroupMember {
   records: number;
   messages: OutputMessage[];
   payload: EachBatchPayload;
+}
+
+/** A fetched batch waiting for its decision. */
+interface PendingBatch {
+  payload: EachBatchPayload;
+  records: ConsumedRecord[];
 }
 
 interface TopicPartition {
@@ -314,11 +321,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     let joined = false;
     let output: BatchOutput | null;
     try {
-      // Decided in the order the batches arrived, as when kafkajs handed them over one at a time; not
-      // when a producer replaced meanwhile has sent the partition back to its committed offset.
-      output = await groups.decideInTurn(async () =>
-        stopping || !payload.isRunning() || payload.isStale() ? null : decideBatch(payload, records),
-      );
+      // Decided with the batches waiting beside it, in the order they arrived; not when a producer
+      // replaced meanwhile has sent the partition back to its committed offset.
+      output = await decisions.decide({ payload, records });
       if (!output) {
         groups.leave();
         return;
@@ -353,18 +358,35 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   }
 
   /**
-   * Runs the topology on a batch until it succeeds. Retriable failures (Redis down) are tried again
-   * with backoff while the worker heartbeats; stopping, losing the partitions in a rebalance or a
-   * non-retriable error end it with the batch uncommitted, to be processed again by whoever owns the
-   * partition next (Redis effects are idempotent per tap_id, docs/EXACTLY_ONCE.md).
+   * Decides the batches waiting together (pipeline/decisionQueue.ts): those no longer to be decided
+   * (stopping, or the partition sent back to its committed offset) get null, the others go through the
+   * topology in one call, until it succeeds. Retriable failures (Redis down) are tried again with
+   * backoff while the worker heartbeats; stopping, losing the partitions in a rebalance or a
+   * non-retriable error end it with the batches uncommitted, to be processed again by whoever owns
+   * the partitions next (Redis effects are idempotent per tap_id, docs/EXACTLY_ONCE.md).
    */
-  async function decideBatch(payload: EachBatchPayload, records: ConsumedRecord[]): Promise<BatchOutput> {
-    const where = {
+  async function decideBatches(batches: PendingBatch[]): Promise<Array<BatchOutput | null>> {
+    const live = batches.filter(({ payload }) => !(stopping || !payload.isRunning() || payload.isStale()));
+    if (live.length === 0) return batches.map(() => null);
+    metrics.batchesPerDecision.observe(live.length);
+    const outputs = await decideLive(live);
+    return batches.map((b) => {
+      const i = live.indexOf(b);
+      return i < 0 ? null : outputs[i]!;
+    });
+  }
+
+  async function decideLive(live: PendingBatch[]): Promise<BatchOutput[]> {
+    const whereOf = ({ payload, records }: PendingBatch) => ({
       topic: payload.batch.topic,
       partition: payload.batch.partition,
       firstOffset: records[0]!.offset,
       records: records.length,
-    };
+    });
+    const where = { ...whereOf(live[0]!), batches: live.length };
+    const abandonAll = (e: unknown) => live.forEach((b) => abandoned(e, whereOf(b), 'deciding'));
+    // Every batch's payload heartbeats through the one consumer: the first one's will do.
+    const { payload } = live[0]!;
     let membershipLost: unknown = null;
     let warnedSlow = false;
     const beat = setInterval(() => {
@@ -382,15 +404,15 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     try {
       for (let attempt = 0; ; attempt++) {
         try {
-          const output = await topology.processBatch(records);
+          const outputs = await topology.processBatches(live.map((b) => b.records));
           if (membershipLost) throw membershipLost;
           if (attempt > 0)
             log.info({ ...where, attempts: attempt + 1 }, 'batch decided after retries; resuming');
           failing = false;
-          return output;
+          return outputs;
         } catch (e) {
           if (e === membershipLost) {
-            abandoned(e, where, 'deciding');
+            abandonAll(e);
             throw e;
           }
           if (!isTaplineError(e) || !e.canRetry) throw e;
@@ -406,7 +428,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           while (Date.now() < until) {
             if (stopping || !payload.isRunning()) throw e;
             if (membershipLost) {
-              abandoned(membershipLost, where, 'deciding');
+              abandonAll(membershipLost);
               throw membershipLost;
             }
             await sleep(Math.min(100, until - Date.now()));
@@ -554,6 +576,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     await awaitCommitVisible(committed);
   }
   const groups = createCommitGroups(commitGroup);
+  const decisions = createDecisionQueue(decideBatches);
   let inflightRecords = 0;
 
   const runConfig = {

@@ -92,35 +92,4 @@ describe('createCommitGroups', () => {
     expect(commits).toEqual([['a'], ['b']]);
     expect(overlapped).toBe(false);
   });
-
-  it('decides batches one at a time in the order they asked, even after one fails', async () => {
-    const groups = createCommitGroups<string>(async () => {});
-    const order: string[] = [];
-    const slow = deferred<string>();
-    let active = 0;
-    let maxActive = 0;
-    const step = (name: string, work: () => Promise<string>) =>
-      groups.decideInTurn(async () => {
-        active++;
-        maxActive = Math.max(maxActive, active);
-        order.push(`${name}:start`);
-        try {
-          return await work();
-        } finally {
-          order.push(`${name}:end`);
-          active--;
-        }
-      });
-    const a = step('a', () => slow.promise);
-    const b = step('b', () => Promise.reject(new Error('redis down')));
-    const c = step('c', async () => 'c');
-    await settle();
-    expect(order).toEqual(['a:start']);
-    slow.resolve('a');
-    await expect(a).resolves.toBe('a');
-    await expect(b).rejects.toThrow('redis down');
-    await expect(c).resolves.toBe('c');
-    expect(order).toEqual(['a:start', 'a:end', 'b:start', 'b:end', 'c:start', 'c:end']);
-    expect(maxActive).toBe(1);
-  });
 });

@@ -177,6 +177,11 @@ describe('tapline worker on Kafka and Redis', () => {
       expect(metrics).toMatch(/tapline_records_out_total\{outcome="duplicate"\} 1\b/);
       expect(metrics).toMatch(/tapline_dlq_total\{code="DECODE_FAILED"\} 1\b/);
       expect(metrics).toContain('tapline_produce_to_decision_seconds_bucket');
+      // The preloaded partitions came in one fetch, and their batches were decided in one call.
+      const single = Number(/tapline_batches_per_decision_bucket\{le="1"\} (\d+)/.exec(metrics)?.[1]);
+      const calls = Number(/tapline_batches_per_decision_count (\d+)/.exec(metrics)?.[1]);
+      expect(calls).toBeGreaterThan(0);
+      expect(calls - single).toBeGreaterThan(0);
       expect((await fetch(`http://127.0.0.1:${worker.metricsPort}/readyz`)).status).toBe(200);
       expect((await fetch(`http://127.0.0.1:${worker.metricsPort}/healthz`)).status).toBe(200);
     } finally {
