@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createCommitGroups } from '../../pipeline/commitGroups.ts';
-
-function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+import { deferred } from '../support/deferred.ts';
 
 /** Lets every queued promise callback run. */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));

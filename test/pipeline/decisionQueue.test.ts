@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createDecisionQueue } from '../../pipeline/decisionQueue.ts';
-
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+import { deferred } from '../support/deferred.ts';
 
 /** Lets every queued callback run, setImmediate ones included. */
 const settle = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
