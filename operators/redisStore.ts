@@ -27,6 +27,7 @@ const scripts = {
 } as const;
 
 type ScriptName = keyof typeof scripts;
+type Call = (name: ScriptName, ...args: Array<string | number>) => void;
 
 /**
  * Operations per part of a batch (16 taps): the detector decides a part's taps while Redis applies
@@ -34,7 +35,6 @@ type ScriptName = keyof typeof scripts;
  * 5,975; 64 ops 6,286-7,214; 16 ops 7,488 (Redis's own CPU is then the limit).
  */
 const OPS_PER_PART = 64;
-type Call = (name: ScriptName, ...args: Array<string | number>) => void;
 
 export interface RedisStoreOptions {
   /** An ioredis client, or a URL to connect to. */

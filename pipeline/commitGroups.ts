@@ -1,8 +1,9 @@
 /**
  * Group commit for the worker: the batches kafkajs hands over from one fetch (one per partition, all at
  * once) are decided together, in the order they arrived (pipeline/decisionQueue.ts), and then committed
- * together in ONE Kafka transaction (every batch's outputs and offsets). A record no longer waits for a transaction per
- * partition ahead of it, only for one per fetch, and a crash still commits all of a group or none.
+ * together in ONE Kafka transaction (every batch's outputs and offsets). A record no longer waits for a
+ * transaction per partition ahead of it, only for one per fetch, and a crash still commits all of a
+ * group or none.
  *
  * A group closes when no batch that entered is still being decided: the last one to join starts the
  * commit. Batches that enter while a group commits form the next group; commits run one at a time, in

@@ -135,17 +135,18 @@ export function createTopology(options: TopologyOptions): Topology {
       /** The output of each input's batch. */
       const inputOutputs: BatchOutput[] = [];
       batches.forEach((records, b) => {
+        const out = outputs[b]!;
         for (const record of records) {
           const decoded = stages.decode(record);
           if (!decoded.ok) {
-            toDlq(outputs[b]!, record, decoded.code, decoded.reason);
+            toDlq(out, record, decoded.code, decoded.reason);
             continue;
           }
           const source = { topic: record.topic, partition: record.partition, offset: record.offset };
           if (decoded.record.type === 'tap') {
             const enriched = stages.enrich(decoded.record);
             if (!enriched.ok) {
-              toDlq(outputs[b]!, record, enriched.code, enriched.reason);
+              toDlq(out, record, enriched.code, enriched.reason);
               continue;
             }
             inputs.push({ kind: 'tap', tap: enriched.tap, source });
@@ -154,7 +155,7 @@ export function createTopology(options: TopologyOptions): Topology {
             inputs.push({ kind: 'adjustment', adjustment, source });
           }
           inputRecords.push(record);
-          inputOutputs.push(outputs[b]!);
+          inputOutputs.push(out);
         }
       });
 
@@ -165,7 +166,8 @@ export function createTopology(options: TopologyOptions): Topology {
       outcomes.forEach((outcome, i) => {
         const record = inputRecords[i]!;
         const input = inputs[i]!;
-        const { messages, decided } = inputOutputs[i]!;
+        const out = inputOutputs[i]!;
+        const { messages, decided } = out;
         switch (outcome.kind) {
           case 'decision': {
             const d = outcome.decision;
@@ -217,7 +219,7 @@ export function createTopology(options: TopologyOptions): Topology {
             if (now - firstSeen >= options.adjustmentWaitMs) {
               const tapId = input.kind === 'adjustment' ? input.adjustment.tap_id : '?';
               toDlq(
-                inputOutputs[i]!,
+                out,
                 record,
                 'TAP_UNKNOWN',
                 `adjustment's tap ${tapId} is unknown after waiting ${options.adjustmentWaitMs} ms ` +
@@ -238,7 +240,7 @@ export function createTopology(options: TopologyOptions): Topology {
             return;
           }
           case 'rejected':
-            toDlq(inputOutputs[i]!, record, outcome.code, outcome.reason);
+            toDlq(out, record, outcome.code, outcome.reason);
             return;
         }
       });
