@@ -215,7 +215,9 @@ local out = phoneOut(m, cut, mos, hs, ads, ev)
 redis.call('SET', KEYS[1], out, 'PX', ARGV[5])
 if mos ~= '' then expireAux(ARGV[5]) end
 local later = {}
-if mk ~= '' and mos ~= '' then
+-- Counted taps dated after this one: none when it is at or after the phone's newest time before
+-- it (every counted tap is at or before that; removals never lower it), the usual case.
+if mk ~= '' and mos ~= '' and not (f ~= nil and t >= prev) then
   local ids = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ARGV[3], '+inf')
   for from = 1, #ids, 1000 do
     local chunk = { unpack(ids, from, math.min(from + 999, #ids)) }
