@@ -40,42 +40,88 @@ export function packEvent(type: EntityType, ev: EntityEvent): string {
   }
 }
 
-const nullable = (s: string | undefined) => (s === undefined || s === '' ? null : s);
-const nullableNumber = (s: string | undefined) => (s === undefined || s === '' ? null : Number(s));
+const nullable = (s: string) => (s === '' ? null : s);
+const nullableNumber = (s: string) => (s === '' ? null : Number(s));
 
-function unpackEvent(type: EntityType, f: string[], t: number): EntityEvent {
+/** End of the field starting at `from`: the next US before `end`, or `end`. */
+function fieldEnd(raw: string, from: number, end: number): number {
+  const u = raw.indexOf(US, from);
+  return u < 0 || u > end ? end : u;
+}
+
+/**
+ * The event whose record runs from `id` (after its RS) to `end`; its tap_id ends at `a`, its time
+ * (`t`, already read) at `b`. Fields are read in place: no record string, no array of fields.
+ */
+function unpackEvent(
+  type: EntityType,
+  raw: string,
+  id: number,
+  a: number,
+  b: number,
+  end: number,
+  t: number,
+): EntityEvent {
+  const tapId = raw.slice(id, a);
+  const c = fieldEnd(raw, b + 1, end);
   switch (type) {
-    case 'a':
-      return [f[0]!, t, Number(f[2]), f[3]!, nullable(f[4]), nullableNumber(f[5]), nullableNumber(f[6])];
-    case 'm':
-      return [f[0]!, t, f[2]!, Number(f[3]), f[4]!];
     case 'd':
-      return [f[0]!, t, f[2]!];
+      return [tapId, t, raw.slice(b + 1, c)];
+    case 'm': {
+      const d = fieldEnd(raw, c + 1, end);
+      return [tapId, t, raw.slice(b + 1, c), Number(raw.slice(c + 1, d)), raw.slice(d + 1, end)];
+    }
+    case 'a': {
+      const d = fieldEnd(raw, c + 1, end);
+      const e = fieldEnd(raw, d + 1, end);
+      const f = fieldEnd(raw, e + 1, end);
+      const g = fieldEnd(raw, f + 1, end);
+      return [
+        tapId,
+        t,
+        Number(raw.slice(b + 1, c)),
+        raw.slice(c + 1, d),
+        nullable(raw.slice(d + 1, e)),
+        nullableNumber(raw.slice(e + 1, f)),
+        nullableNumber(raw.slice(f + 1, g)),
+      ];
+    }
   }
 }
 
 /**
  * The entity's state as the in-memory store would hold it: only events later than the header's cut
  * (dead events may still sit in the string behind a live one), in the order they were applied. A
- * phone's `mt` is not in the string: pass the month taps the script returned (`later`).
+ * phone's `mt` is not in the string: pass the month taps the script returned (`later`). The string is
+ * scanned in place (this runs three times per tap in the worker): a dead event costs one time read.
  */
 export function parseEntity(type: EntityType, raw: string, later?: readonly string[]): EntityState {
-  const start = raw.indexOf(RS);
-  const head = (start < 0 ? raw : raw.slice(0, start)).split(US);
-  const state: EntityState = { m: Number(head[0]), e: [] };
-  const cut = Number(head[1]);
-  if (start >= 0) {
-    const records = raw.slice(start + 1).split(RS);
-    for (const rec of records) {
-      const f = rec.split(US);
-      const t = Number(f[1]);
-      if (t > cut) state.e.push(unpackEvent(type, f, t));
-    }
+  const n = raw.length;
+  const first = raw.indexOf(RS);
+  const headEnd = first < 0 ? n : first;
+  const h1 = fieldEnd(raw, 0, headEnd);
+  const h2 = fieldEnd(raw, h1 + 1, headEnd);
+  const state: EntityState = { m: Number(raw.slice(0, h1)), e: [] };
+  const cut = Number(raw.slice(h1 + 1, h2));
+  for (let p = headEnd; p < n;) {
+    let next = raw.indexOf(RS, p + 1);
+    if (next < 0) next = n;
+    const a = fieldEnd(raw, p + 1, next);
+    const b = fieldEnd(raw, a + 1, next);
+    const t = Number(raw.slice(a + 1, b));
+    if (t > cut) state.e.push(unpackEvent(type, raw, p + 1, a, b, next, t));
+    p = next;
   }
   if (type === 'm') {
-    if (head[2]) state.mo = JSON.parse(head[2]) as Record<string, number>;
-    if (head[3]) state.h = JSON.parse(head[3]) as Record<string, Hold>;
-    if (head[4]) state.ad = JSON.parse(head[4]) as Record<string, number>;
+    const h3 = fieldEnd(raw, h2 + 1, headEnd);
+    const h4 = fieldEnd(raw, h3 + 1, headEnd);
+    const h5 = fieldEnd(raw, h4 + 1, headEnd);
+    const mo = raw.slice(h2 + 1, h3);
+    const holds = raw.slice(h3 + 1, h4);
+    const ad = raw.slice(h4 + 1, h5);
+    if (mo) state.mo = JSON.parse(mo) as Record<string, number>;
+    if (holds) state.h = JSON.parse(holds) as Record<string, Hold>;
+    if (ad) state.ad = JSON.parse(ad) as Record<string, number>;
     if (later && later.length > 0) {
       state.mt = {};
       for (let i = 0; i + 1 < later.length; i += 2) state.mt[later[i]!] = parseMonthTap(later[i + 1]!);
