@@ -9,6 +9,7 @@
  * the topic, so group join and connection set-up are not counted.
  */
 import type { EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { cpuPerUnit, localKafkaPid, sampleCpu } from './cpuAccount.ts';
 import { defineBenchmark, intOption, type BenchContext, type Figure } from './harness.ts';
 import { benchKafka, createTopics, deleteTopics, preloadTaps } from './kafkaTopics.ts';
 import { loadTapEncoder, takeTaps } from './taps.ts';
@@ -37,7 +38,7 @@ async function passthrough(
   prepared: Prepared,
   variant: Variant,
   run: number,
-): Promise<{ rate: number; cpuShare: number }> {
+): Promise<{ rate: number; cpuShare: number; cost: ReturnType<typeof cpuPerUnit> }> {
   const { kafka, input, taps } = prepared;
   const tag = `${ctx.runId}-${variant}-${run}`;
   const output = `bench-baseline-out-${tag}`;
@@ -58,6 +59,8 @@ async function passthrough(
   await consumer.connect();
   await consumer.subscribe({ topics: [input], fromBeginning: true });
 
+  const broker = localKafkaPid();
+  const cpu = sampleCpu(new Map(broker === undefined ? [] : [['Kafka broker', [broker]]]));
   let done = 0;
   let firstBatchAt = 0;
   let cpuAtFirstBatch = process.cpuUsage();
@@ -123,12 +126,17 @@ async function passthrough(
     });
     await finished;
   } finally {
+    cpu.stop();
     clearTimeout(timeout);
     await consumer.disconnect().catch(() => {});
     await producer.disconnect().catch(() => {});
   }
   const cpuShare = (cpuUsed.user + cpuUsed.system) / 1_000 / (finishedAt - firstBatchAt);
-  return { rate: (taps / (finishedAt - firstBatchAt)) * 1_000, cpuShare };
+  return {
+    rate: (taps / (finishedAt - firstBatchAt)) * 1_000,
+    cpuShare,
+    cost: cpuPerUnit(cpu.samples, firstBatchAt, finishedAt, taps),
+  };
 }
 
 export const benchmark = defineBenchmark<Prepared>({
@@ -155,13 +163,19 @@ export const benchmark = defineBenchmark<Prepared>({
     const run = prepared.outputs.length / 2;
     const figures: Figure[] = [];
     for (const variant of ['plain', 'transactional'] as const) {
-      const { rate, cpuShare } = await passthrough(ctx, prepared, variant, run);
+      const { rate, cpuShare, cost } = await passthrough(ctx, prepared, variant, run);
       ctx.log(`baseline ${variant}: ${Math.round(rate)} msg/s, client CPU ${(cpuShare * 100).toFixed(0)}%`);
       figures.push(
         { metric: `passthrough ${variant}`, unit: 'msg/s', value: rate, better: 'higher' },
         // Near 100% means one Node thread (kafkajs) is the ceiling, not the broker.
         { metric: `client CPU, ${variant}`, unit: '% of a core', value: cpuShare * 100 },
       );
+      // The same cost model as scale-out's CPU per tap: what one message costs the broker and the box.
+      const broker = cost?.perProcess.get('Kafka broker');
+      if (broker !== undefined)
+        figures.push({ metric: `CPU per message, ${variant}: Kafka broker`, unit: 'µs', value: broker });
+      if (cost?.machine !== undefined)
+        figures.push({ metric: `CPU per message, ${variant}: machine`, unit: 'µs', value: cost.machine });
     }
     return figures;
   },

@@ -6,7 +6,9 @@
  * in the same invocation, the 1-worker figure is also given as a share of the transactional passthrough
  * (target: at least 50%).
  */
+import { availableParallelism } from 'node:os';
 import type { Kafka } from 'kafkajs';
+import { cpuPerUnit, pipelineProcesses, sampleCpu } from './cpuAccount.ts';
 import { defineBenchmark, intOption, type Figure } from './harness.ts';
 import { benchKafka, createTopics, deleteTopics, preloadTaps } from './kafkaTopics.ts';
 import { openPipelineSession } from './pipelineSession.ts';
@@ -48,8 +50,15 @@ export const benchmark = defineBenchmark<Prepared>({
         p.idPrefix,
         p.input,
       );
+      const cpu = sampleCpu(
+        await pipelineProcesses(
+          ctx.redisUrl,
+          session.workers.map((w) => w.pid),
+        ),
+      );
       try {
         await session.guard(session.watch.waitForAll(p.ids, 600_000));
+        cpu.stop();
         let first = Infinity;
         let last = 0;
         for (const at of session.watch.seen.values()) {
@@ -59,13 +68,11 @@ export const benchmark = defineBenchmark<Prepared>({
         const rate = (p.ids.length / (last - first)) * 1_000;
         rates.set(workers, rate);
         ctx.log(`scale-out: ${workers} worker(s) ${Math.round(rate)} taps/s`);
-        figures.push({
-          metric: `${workers} worker${workers > 1 ? 's' : ''}`,
-          unit: 'taps/s',
-          value: rate,
-          better: 'higher',
-        });
+        const label = `${workers} worker${workers > 1 ? 's' : ''}`;
+        figures.push({ metric: label, unit: 'taps/s', value: rate, better: 'higher' });
+        figures.push(...cpuFigures(label, cpuPerUnit(cpu.samples, first, last, p.ids.length)));
       } finally {
+        cpu.stop();
         await session.close();
       }
     }
@@ -87,3 +94,29 @@ export const benchmark = defineBenchmark<Prepared>({
     await deleteTopics(p.kafka, [p.input]);
   },
 });
+
+/**
+ * CPU microseconds per tap by process over the measured window, and what the machine's cores could
+ * carry at that cost (cores × 1 s / machine CPU per tap): the ceiling of this box, whatever the
+ * pipeline's waits.
+ */
+function cpuFigures(label: string, cost: ReturnType<typeof cpuPerUnit>): Figure[] {
+  if (!cost) return [];
+  const figures: Figure[] = [...cost.perProcess].map(([name, us]) => ({
+    metric: `CPU per tap, ${label}: ${name}`,
+    unit: 'µs',
+    value: us,
+    better: 'lower',
+  }));
+  if (cost.machine !== undefined) {
+    figures.push(
+      { metric: `CPU per tap, ${label}: machine`, unit: 'µs', value: cost.machine, better: 'lower' },
+      {
+        metric: `taps/s the cores allow at that cost, ${label}`,
+        unit: 'taps/s',
+        value: (availableParallelism() * 1e6) / cost.machine,
+      },
+    );
+  }
+  return figures;
+}
