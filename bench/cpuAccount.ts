@@ -115,6 +115,9 @@ export async function localRedisPid(url: string): Promise<number | undefined> {
   }
 }
 
+/** This process's name in the accounts: it reads the decisions, it is not part of the pipeline. */
+export const WATCHER = 'benchmark (watcher)';
+
 /** The processes a pipeline measurement accounts for, by name: workers, Redis, broker, this process. */
 export async function pipelineProcesses(
   redisUrl: string,
@@ -125,7 +128,7 @@ export async function pipelineProcesses(
   if (redis !== undefined) processes.set('Redis', [redis]);
   const kafka = localKafkaPid();
   if (kafka !== undefined) processes.set('Kafka broker', [kafka]);
-  processes.set('benchmark (watcher)', [process.pid]);
+  processes.set(WATCHER, [process.pid]);
   return processes;
 }
 
