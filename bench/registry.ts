@@ -14,7 +14,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Benchmark, Figure } from './harness.ts';
 
-const ownModules = ['baseline.ts', 'redisReference.ts', 'latency.ts', 'workerMemory.ts', 'scaleOut.ts'];
+const ownModules = [
+  'baseline.ts',
+  'platformaticBaseline.ts',
+  'redisReference.ts',
+  'latency.ts',
+  'workerMemory.ts',
+  'scaleOut.ts',
+];
 const stageModules = ['decode.ts', 'detect.ts', 'simulate.ts', 'settle.ts', 'sink.ts'];
 
 /** True when the module source declares the in-process export shape. */
