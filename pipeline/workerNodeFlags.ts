@@ -7,7 +7,10 @@
  * at most 60,000 answers, ~21 MB): 40-60 MB after a full collection. Left to its defaults, V8 lets the
  * heap grow far past that before collecting, and RSS keeps the high-water mark (docs/BENCHMARKS.md,
  * worker memory):
- *  - an 8 MB semi-space instead of the 64 MB V8 picks: ~130 MB less RSS under a backlog;
+ *  - a 16 MB semi-space, not the 64 MB V8 picks (which held ~130 MB more RSS under a backlog than
+ *    8 MB). Scavenges copy the fetch in flight, so a smaller one costs CPU: 8 MB took 11% more worker CPU
+ *    per tap than 16 MB (215 against 192 µs), for 4-5 MB less peak RSS (243 against 247-248 MB);
+ *    32 MB saved 8% more CPU but peaked at 283 MB (docs/BENCHMARKS.md, 2026-11-24);
  *  - old space capped at OLD_SPACE_MB: V8 sizes and collects the heap for that limit. Peak RSS under a
  *    backlog 328 → 228 MB (128 MB gave no less), at a throughput cost the runs could not separate
  *    from their noise (up to ~10%).
@@ -17,6 +20,6 @@
 export const OLD_SPACE_MB = 160;
 
 export const WORKER_NODE_FLAGS: readonly string[] = [
-  '--max-semi-space-size=8',
+  '--max-semi-space-size=16',
   `--max-old-space-size=${OLD_SPACE_MB}`,
 ];
