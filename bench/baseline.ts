@@ -24,21 +24,21 @@ export const workerConsumerSettings = {
   heartbeatInterval: 3_000,
 } as const;
 
-interface Prepared {
+export interface Prepared {
   kafka: Kafka;
   input: string;
   taps: number;
   outputs: string[];
 }
 
-type Variant = 'plain' | 'transactional';
+export type Variant = 'plain' | 'transactional';
 
 async function passthrough(
   ctx: BenchContext,
   prepared: Prepared,
   variant: Variant,
   run: number,
-): Promise<{ rate: number; cpuShare: number; cost: ReturnType<typeof cpuPerUnit> }> {
+): Promise<PassthroughResult> {
   const { kafka, input, taps } = prepared;
   const tag = `${ctx.runId}-${variant}-${run}`;
   const output = `bench-baseline-out-${tag}`;
@@ -139,43 +139,67 @@ async function passthrough(
   };
 }
 
+/** What a passthrough run measured: messages/s, its client's share of a core, CPU per message. */
+export interface PassthroughResult {
+  rate: number;
+  cpuShare: number;
+  cost: ReturnType<typeof cpuPerUnit>;
+}
+
+/** A passthrough variant's figures, the same for every client measured. */
+export function passthroughFigures(variant: Variant, r: PassthroughResult): Figure[] {
+  const figures: Figure[] = [
+    { metric: `passthrough ${variant}`, unit: 'msg/s', value: r.rate, better: 'higher' },
+    // Near 100% means one Node thread (the client library) is the ceiling, not the broker.
+    { metric: `client CPU, ${variant}`, unit: '% of a core', value: r.cpuShare * 100 },
+  ];
+  // The same cost model as scale-out's CPU per tap: what one message costs the broker and the box.
+  const broker = r.cost?.perProcess.get('Kafka broker');
+  if (broker !== undefined)
+    figures.push({ metric: `CPU per message, ${variant}: Kafka broker`, unit: 'µs', value: broker });
+  if (r.cost?.machine !== undefined)
+    figures.push({ metric: `CPU per message, ${variant}: machine`, unit: 'µs', value: r.cost.machine });
+  return figures;
+}
+
+/** A fresh 4-partition topic preloaded with `--set taps` (200,000) taps for a passthrough benchmark. */
+export async function preloadPassthroughInput(
+  ctx: BenchContext,
+  name: string,
+  idPrefix: string,
+): Promise<Prepared> {
+  const taps = intOption(ctx, 'taps', 200_000);
+  const kafka = benchKafka(ctx.kafkaBrokers, `bench-${name}`);
+  const input = `bench-${name}-in-${ctx.runId}`;
+  await createTopics(kafka, [input]);
+  const encoder = await loadTapEncoder();
+  ctx.log(`${name}: preloading ${taps} taps (${encoder.source}) into ${input}`);
+  const started = performance.now();
+  await preloadTaps(
+    kafka,
+    input,
+    takeTaps({ accounts: 20_000, idPrefix: `${idPrefix}-${ctx.runId}` }, taps),
+    encoder.encode,
+  );
+  ctx.log(`${name}: preloaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return { kafka, input, taps, outputs: [] };
+}
+
 export const benchmark = defineBenchmark<Prepared>({
   name: 'baseline',
   title: 'Baseline: bare kafkajs consume → produce passthrough (the physical limit)',
   async setup(ctx) {
-    const taps = intOption(ctx, 'taps', 200_000);
-    const kafka = benchKafka(ctx.kafkaBrokers, 'bench-baseline');
-    const input = `bench-baseline-in-${ctx.runId}`;
-    await createTopics(kafka, [input]);
-    const encoder = await loadTapEncoder();
-    ctx.log(`baseline: preloading ${taps} taps (${encoder.source}) into ${input}`);
-    const started = performance.now();
-    await preloadTaps(
-      kafka,
-      input,
-      takeTaps({ accounts: 20_000, idPrefix: `b-${ctx.runId}` }, taps),
-      encoder.encode,
-    );
-    ctx.log(`baseline: preloaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    return { kafka, input, taps, outputs: [] };
+    return preloadPassthroughInput(ctx, 'baseline', 'b');
   },
   async run(ctx, prepared) {
     const run = prepared.outputs.length / 2;
     const figures: Figure[] = [];
     for (const variant of ['plain', 'transactional'] as const) {
-      const { rate, cpuShare, cost } = await passthrough(ctx, prepared, variant, run);
-      ctx.log(`baseline ${variant}: ${Math.round(rate)} msg/s, client CPU ${(cpuShare * 100).toFixed(0)}%`);
-      figures.push(
-        { metric: `passthrough ${variant}`, unit: 'msg/s', value: rate, better: 'higher' },
-        // Near 100% means one Node thread (kafkajs) is the ceiling, not the broker.
-        { metric: `client CPU, ${variant}`, unit: '% of a core', value: cpuShare * 100 },
+      const result = await passthrough(ctx, prepared, variant, run);
+      ctx.log(
+        `baseline ${variant}: ${Math.round(result.rate)} msg/s, client CPU ${(result.cpuShare * 100).toFixed(0)}%`,
       );
-      // The same cost model as scale-out's CPU per tap: what one message costs the broker and the box.
-      const broker = cost?.perProcess.get('Kafka broker');
-      if (broker !== undefined)
-        figures.push({ metric: `CPU per message, ${variant}: Kafka broker`, unit: 'µs', value: broker });
-      if (cost?.machine !== undefined)
-        figures.push({ metric: `CPU per message, ${variant}: machine`, unit: 'µs', value: cost.machine });
+      figures.push(...passthroughFigures(variant, result));
     }
     return figures;
   },

@@ -143,7 +143,7 @@ export interface CpuSample {
 
 export interface CpuSampler {
   samples: CpuSample[];
-  /** Takes one more sample now (call at the end of the window) and stops the timer. */
+  /** Takes one more sample now (call at the end of the window) and stops the timer; later calls do nothing. */
   stop(): void;
 }
 
@@ -175,9 +175,12 @@ export function sampleCpu(processes: ReadonlyMap<string, readonly number[]>, int
   };
   take();
   const timer = setInterval(take, intervalMs);
+  let stopped = false;
   return {
     samples,
     stop() {
+      if (stopped) return;
+      stopped = true;
       clearInterval(timer);
       take();
     },

@@ -11,21 +11,16 @@
  * per batch with the outputs and the consumed offsets (the worker's commit path).
  */
 import { Consumer, Producer, type Message } from '@platformatic/kafka';
-import type { Kafka } from 'kafkajs';
-import { workerConsumerSettings } from './baseline.ts';
+import {
+  passthroughFigures,
+  preloadPassthroughInput,
+  workerConsumerSettings,
+  type Prepared,
+  type Variant,
+} from './baseline.ts';
 import { cpuPerUnit, localKafkaPid, sampleCpu } from './cpuAccount.ts';
-import { defineBenchmark, intOption, type BenchContext, type Figure } from './harness.ts';
-import { benchKafka, createTopics, deleteTopics, preloadTaps } from './kafkaTopics.ts';
-import { loadTapEncoder, takeTaps } from './taps.ts';
-
-interface Prepared {
-  kafka: Kafka;
-  input: string;
-  taps: number;
-  outputs: string[];
-}
-
-type Variant = 'plain' | 'transactional';
+import { defineBenchmark, type BenchContext, type Figure } from './harness.ts';
+import { createTopics, deleteTopics } from './kafkaTopics.ts';
 
 /** Messages per produced batch at most (a partition's share of a fetch is far fewer). */
 const BATCH = 2_000;
@@ -160,40 +155,24 @@ export const benchmark = defineBenchmark<Prepared>({
   name: 'baseline-platformatic',
   title: 'Baseline through @platformatic/kafka: the same passthrough with another client',
   async setup(ctx) {
-    const taps = intOption(ctx, 'taps', 200_000);
-    const kafka = benchKafka(ctx.kafkaBrokers, 'bench-baseline-pk');
-    const input = `bench-baseline-pk-in-${ctx.runId}`;
-    await createTopics(kafka, [input]);
-    const encoder = await loadTapEncoder();
-    ctx.log(`baseline-platformatic: preloading ${taps} taps (${encoder.source}) into ${input}`);
-    await preloadTaps(
-      kafka,
-      input,
-      takeTaps({ accounts: 20_000, idPrefix: `bp-${ctx.runId}` }, taps),
-      encoder.encode,
-    );
-    return { kafka, input, taps, outputs: [] };
+    return preloadPassthroughInput(ctx, 'baseline-pk', 'bp');
   },
   async run(ctx, prepared) {
     const run = prepared.outputs.length / 2;
     const figures: Figure[] = [];
     for (const variant of ['plain', 'transactional'] as const) {
-      const { rate, cpuShare, cost, batchSize } = await passthrough(ctx, prepared, variant, run);
+      const result = await passthrough(ctx, prepared, variant, run);
       ctx.log(
-        `baseline-platformatic ${variant}: ${Math.round(rate)} msg/s, client CPU ${(cpuShare * 100).toFixed(0)}%, ${Math.round(batchSize)} messages per batch`,
+        `baseline-platformatic ${variant}: ${Math.round(result.rate)} msg/s, client CPU ${(result.cpuShare * 100).toFixed(0)}%, ${Math.round(result.batchSize)} messages per batch`,
       );
-      figures.push(
-        { metric: `passthrough ${variant}`, unit: 'msg/s', value: rate, better: 'higher' },
-        { metric: `client CPU, ${variant}`, unit: '% of a core', value: cpuShare * 100 },
-      );
-      const broker = cost?.perProcess.get('Kafka broker');
-      if (broker !== undefined)
-        figures.push({ metric: `CPU per message, ${variant}: Kafka broker`, unit: 'µs', value: broker });
-      if (cost?.machine !== undefined)
-        figures.push({ metric: `CPU per message, ${variant}: machine`, unit: 'µs', value: cost.machine });
+      figures.push(...passthroughFigures(variant, result));
       const kafkajs = ctx.earlier('baseline', `passthrough ${variant}`);
       if (kafkajs !== undefined)
-        figures.push({ metric: `${variant}: this client / kafkajs`, unit: '×', value: rate / kafkajs });
+        figures.push({
+          metric: `${variant}: this client / kafkajs`,
+          unit: '×',
+          value: result.rate / kafkajs,
+        });
     }
     return figures;
   },

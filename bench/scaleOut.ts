@@ -4,7 +4,9 @@
  * here). The clock runs from the first decision read to the last, so group join is not counted; with
  * 2 workers the first rebalance is, as it is in production when a worker is added. When the baseline ran
  * in the same invocation, the 1-worker figure is also given as a share of the transactional passthrough
- * (target: at least 50%).
+ * (target: at least 50%). Each measurement also gives the CPU microseconds per tap of every process of
+ * the pipeline and of the whole machine (bench/cpuAccount.ts), and the throughput the cores would allow
+ * at that cost.
  */
 import { availableParallelism } from 'node:os';
 import type { Kafka } from 'kafkajs';

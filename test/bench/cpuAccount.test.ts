@@ -58,6 +58,9 @@ describe('bench CPU accounting', () => {
     while (performance.now() < until) x += Math.sqrt(x + 1);
     await new Promise((r) => setTimeout(r, 30));
     sampler.stop();
+    const taken = sampler.samples.length;
+    sampler.stop(); // a second stop (a `finally` after the window's end) adds no sample
+    expect(sampler.samples.length).toBe(taken);
     expect(x).toBeGreaterThan(0);
     const first = sampler.samples[0]!;
     const last = sampler.samples.at(-1)!;
