@@ -3,12 +3,13 @@
  * bench/baseline.ts, on the same broker, a fresh 4-partition topic of the same taps and the same fetch
  * sizes, but with @platformatic/kafka instead of kafkajs (issue 10: where kafkajs is the ceiling,
  * measure an alternative that runs on the project's Node). The plain kafkajs passthrough keeps one
- * core ~87% busy in the client, so kafkajs is the ceiling of that figure; this says by how much.
+ * core ~90% busy in the client, so kafkajs is the ceiling of that figure; this says by how much.
  *
  * @platformatic/kafka hands messages one by one through a stream. They are gathered into batches as
- * kafkajs's eachBatch gives them: one partition's messages, flushed when the next message is of another
- * partition or the stream has nothing more buffered. Plain: produce the batch (acks -1), then commit its offsets. Transactional: one transaction
- * per batch with the outputs and the consumed offsets (the worker's commit path).
+ * kafkajs's eachBatch gives them: one partition's messages, flushed when the next message is of
+ * another partition or the stream has nothing more buffered. Plain: produce the batch (acks -1), then
+ * commit its offsets. Transactional: one transaction per batch with the outputs and the consumed
+ * offsets (the worker's commit path).
  */
 import { Consumer, Producer, type Message } from '@platformatic/kafka';
 import {
