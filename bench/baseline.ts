@@ -9,7 +9,8 @@
  * the topic, so group join and connection set-up are not counted.
  */
 import type { EachBatchPayload, Kafka, Producer } from 'kafkajs';
-import { cpuPerUnit, localKafkaPid, sampleCpu } from './cpuAccount.ts';
+import { cpuPerUnit, sampleCpu } from './cpuAccount.ts';
+import { localKafkaProcess } from './machine.ts';
 import { defineBenchmark, intOption, type BenchContext, type Figure } from './harness.ts';
 import { benchKafka, createTopics, deleteTopics, preloadTaps } from './kafkaTopics.ts';
 import { loadTapEncoder, takeTaps } from './taps.ts';
@@ -59,8 +60,8 @@ async function passthrough(
   await consumer.connect();
   await consumer.subscribe({ topics: [input], fromBeginning: true });
 
-  const broker = localKafkaPid();
-  const cpu = sampleCpu(new Map(broker === undefined ? [] : [['Kafka broker', [broker]]]));
+  const broker = localKafkaProcess();
+  const cpu = sampleCpu(new Map(broker === undefined ? [] : [['Kafka broker', [broker.pid]]]));
   let done = 0;
   let firstBatchAt = 0;
   let cpuAtFirstBatch = process.cpuUsage();
@@ -185,25 +186,60 @@ export async function preloadPassthroughInput(
   return { kafka, input, taps, outputs: [] };
 }
 
-export const benchmark = defineBenchmark<Prepared>({
+/** What one passthrough benchmark brings: its client's passthrough, and a detail for its log line. */
+export interface PassthroughBenchmark {
+  name: string;
+  title: string;
+  /** Prefix of the preloaded taps' ids, unique per benchmark. */
+  idPrefix: string;
+  passthrough(
+    ctx: BenchContext,
+    prepared: Prepared,
+    variant: Variant,
+    run: number,
+  ): Promise<PassthroughResult & { detail?: string }>;
+  /** Also give each variant's rate as a ratio to kafkajs's (the `baseline` benchmark, run earlier). */
+  againstKafkajs?: boolean;
+}
+
+/**
+ * A passthrough benchmark: a preloaded input topic, both variants per run, the same figures for every
+ * client, and every topic it made deleted at the end.
+ */
+export function definePassthroughBenchmark(b: PassthroughBenchmark) {
+  return defineBenchmark<Prepared>({
+    name: b.name,
+    title: b.title,
+    setup: (ctx) => preloadPassthroughInput(ctx, b.name, b.idPrefix),
+    async run(ctx, prepared) {
+      const run = prepared.outputs.length / 2;
+      const figures: Figure[] = [];
+      for (const variant of ['plain', 'transactional'] as const) {
+        const result = await b.passthrough(ctx, prepared, variant, run);
+        const detail = result.detail ? `, ${result.detail}` : '';
+        ctx.log(
+          `${b.name} ${variant}: ${Math.round(result.rate)} msg/s, client CPU ${(result.cpuShare * 100).toFixed(0)}%${detail}`,
+        );
+        figures.push(...passthroughFigures(variant, result));
+        const kafkajs = b.againstKafkajs ? ctx.earlier('baseline', `passthrough ${variant}`) : undefined;
+        if (kafkajs !== undefined)
+          figures.push({
+            metric: `${variant}: this client / kafkajs`,
+            unit: '×',
+            value: result.rate / kafkajs,
+          });
+      }
+      return figures;
+    },
+    async teardown(_ctx, prepared) {
+      await deleteTopics(prepared.kafka, [prepared.input, ...prepared.outputs]);
+    },
+  });
+}
+
+export const benchmark = definePassthroughBenchmark({
   name: 'baseline',
   title: 'Baseline: bare kafkajs consume → produce passthrough (the physical limit)',
-  async setup(ctx) {
-    return preloadPassthroughInput(ctx, 'baseline', 'b');
-  },
-  async run(ctx, prepared) {
-    const run = prepared.outputs.length / 2;
-    const figures: Figure[] = [];
-    for (const variant of ['plain', 'transactional'] as const) {
-      const result = await passthrough(ctx, prepared, variant, run);
-      ctx.log(
-        `baseline ${variant}: ${Math.round(result.rate)} msg/s, client CPU ${(result.cpuShare * 100).toFixed(0)}%`,
-      );
-      figures.push(...passthroughFigures(variant, result));
-    }
-    return figures;
-  },
-  async teardown(_ctx, prepared) {
-    await deleteTopics(prepared.kafka, [prepared.input, ...prepared.outputs]);
-  },
+  idPrefix: 'b',
+  passthrough,
 });

@@ -8,8 +8,9 @@
  * Linux only; elsewhere (or for a process that is gone) the figures are absent, not wrong.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
+import { localKafkaProcess } from './machine.ts';
 
 /** Clock ticks per second of /proc's CPU times (getconf CLK_TCK; 100 on Linux). */
 let ticksPerSecond: number | undefined;
@@ -82,24 +83,6 @@ function machineSeconds(): number | undefined {
   }
 }
 
-/** The pid of the local Kafka broker (a `kafka.Kafka` java process), if there is one. */
-export function localKafkaPid(): number | undefined {
-  try {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-        if (cmdline.includes('kafka.Kafka')) return Number(entry);
-      } catch {
-        // gone, or not ours to read
-      }
-    }
-  } catch {
-    // not Linux
-  }
-  return undefined;
-}
-
 /** The pid of the Redis at `url` when it runs on this machine (its INFO pid is a local redis-server). */
 export async function localRedisPid(url: string): Promise<number | undefined> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2_000 });
@@ -126,8 +109,8 @@ export async function pipelineProcesses(
   const processes = new Map<string, number[]>([['workers', [...workerPids]]]);
   const redis = await localRedisPid(redisUrl);
   if (redis !== undefined) processes.set('Redis', [redis]);
-  const kafka = localKafkaPid();
-  if (kafka !== undefined) processes.set('Kafka broker', [kafka]);
+  const kafka = localKafkaProcess();
+  if (kafka !== undefined) processes.set('Kafka broker', [kafka.pid]);
   processes.set(WATCHER, [process.pid]);
   return processes;
 }

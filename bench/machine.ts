@@ -38,7 +38,8 @@ export function kafkaVersionFromCmdline(cmdline: string): string | undefined {
   );
 }
 
-function localKafkaVersion(): string {
+/** The local broker (a `kafka.Kafka` java process): its pid and command line, if there is one. */
+export function localKafkaProcess(): { pid: number; cmdline: string } | undefined {
   try {
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
@@ -46,15 +47,19 @@ function localKafkaVersion(): string {
       try {
         cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
       } catch {
-        continue;
+        continue; // gone, or not ours to read
       }
-      const version = kafkaVersionFromCmdline(cmdline);
-      if (version !== undefined) return version;
+      if (cmdline.includes('kafka.Kafka')) return { pid: Number(entry), cmdline };
     }
   } catch {
     // not Linux, or /proc unreadable
   }
-  return 'unknown (no local kafka.Kafka process)';
+  return undefined;
+}
+
+function localKafkaVersion(): string {
+  const broker = localKafkaProcess();
+  return (broker && kafkaVersionFromCmdline(broker.cmdline)) ?? 'unknown (no local kafka.Kafka process)';
 }
 
 async function redisVersion(url: string): Promise<string> {

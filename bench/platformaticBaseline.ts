@@ -13,15 +13,15 @@
  */
 import { Consumer, Producer, type Message } from '@platformatic/kafka';
 import {
-  passthroughFigures,
-  preloadPassthroughInput,
+  definePassthroughBenchmark,
   workerConsumerSettings,
   type Prepared,
   type Variant,
 } from './baseline.ts';
-import { cpuPerUnit, localKafkaPid, sampleCpu } from './cpuAccount.ts';
-import { defineBenchmark, type BenchContext, type Figure } from './harness.ts';
-import { createTopics, deleteTopics } from './kafkaTopics.ts';
+import { cpuPerUnit, sampleCpu } from './cpuAccount.ts';
+import { localKafkaProcess } from './machine.ts';
+import type { BenchContext } from './harness.ts';
+import { createTopics } from './kafkaTopics.ts';
 
 /** Messages per produced batch at most (a partition's share of a fetch is far fewer). */
 const BATCH = 2_000;
@@ -52,8 +52,8 @@ async function passthrough(ctx: BenchContext, prepared: Prepared, variant: Varia
     retryDelay: 20,
     ...(variant === 'transactional' ? { transactionalId: `bench-pk-${tag}`, idempotent: true } : {}),
   });
-  const broker = localKafkaPid();
-  const cpu = sampleCpu(new Map(broker === undefined ? [] : [['Kafka broker', [broker]]]));
+  const broker = localKafkaProcess();
+  const cpu = sampleCpu(new Map(broker === undefined ? [] : [['Kafka broker', [broker.pid]]]));
   let done = 0;
   let firstBatchAt = 0;
   let cpuAtFirstBatch = process.cpuUsage();
@@ -140,7 +140,7 @@ async function passthrough(ctx: BenchContext, prepared: Prepared, variant: Varia
   return {
     rate: taps / seconds,
     cpuShare: (cpuUsed.user + cpuUsed.system) / 1e6 / seconds,
-    batchSize: taps / batches,
+    detail: `${Math.round(taps / batches)} messages per batch`,
     cost: cpuPerUnit(cpu.samples, firstBatchAt, finishedAt, taps),
   };
 }
@@ -152,32 +152,10 @@ function lastPerPartition(batch: readonly Message[]): Message[] {
   return [...last.values()];
 }
 
-export const benchmark = defineBenchmark<Prepared>({
+export const benchmark = definePassthroughBenchmark({
   name: 'baseline-platformatic',
   title: 'Baseline through @platformatic/kafka: the same passthrough with another client',
-  async setup(ctx) {
-    return preloadPassthroughInput(ctx, 'baseline-pk', 'bp');
-  },
-  async run(ctx, prepared) {
-    const run = prepared.outputs.length / 2;
-    const figures: Figure[] = [];
-    for (const variant of ['plain', 'transactional'] as const) {
-      const result = await passthrough(ctx, prepared, variant, run);
-      ctx.log(
-        `baseline-platformatic ${variant}: ${Math.round(result.rate)} msg/s, client CPU ${(result.cpuShare * 100).toFixed(0)}%, ${Math.round(result.batchSize)} messages per batch`,
-      );
-      figures.push(...passthroughFigures(variant, result));
-      const kafkajs = ctx.earlier('baseline', `passthrough ${variant}`);
-      if (kafkajs !== undefined)
-        figures.push({
-          metric: `${variant}: this client / kafkajs`,
-          unit: '×',
-          value: result.rate / kafkajs,
-        });
-    }
-    return figures;
-  },
-  async teardown(_ctx, prepared) {
-    await deleteTopics(prepared.kafka, [prepared.input, ...prepared.outputs]);
-  },
+  idPrefix: 'bp',
+  passthrough,
+  againstKafkajs: true,
 });
