@@ -52,19 +52,9 @@ export function parseMachineBusySeconds(stat: string, ticks: number): number | u
   if (!line.startsWith('cpu ')) return undefined;
   const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
   if (v.length < 8 || v.some(Number.isNaN)) return undefined;
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = v as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  void idle;
-  void iowait;
-  return (user + nice + system + irq + softirq + steal) / ticks;
+  // user nice system idle iowait irq softirq steal: idle (3) and iowait (4) are not busy.
+  const busy = v[0]! + v[1]! + v[2]! + v[5]! + v[6]! + v[7]!;
+  return busy / ticks;
 }
 
 function processSeconds(pid: number): { self: number; children: number } | undefined {
