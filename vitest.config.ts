@@ -19,6 +19,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.int.test.ts'],
           globalSetup: ['test/setup/services.ts'],
+          setupFiles: ['test/setup/dropTestData.ts'],
           fileParallelism: false,
         },
       },

@@ -1,14 +1,18 @@
 // A configuration of its own for one integration test: unique topics, groups, Redis prefix, worker id
-// and chDB path, so tests never see each other's data.
+// and chDB path, so tests never see each other's data; removed when the test file ends
+// (test/setup/dropTestData.ts).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../pipeline/config.ts';
 import { WORKER_NODE_FLAGS } from '../../pipeline/workerNodeFlags.ts';
+import { rememberTestData } from './testData.ts';
 
 export function uniqueEnv(name: string, extra: Record<string, string> = {}): Record<string, string> {
   const id = `${name}-${randomBytes(4).toString('hex')}`;
+  const chdbPath = join(mkdtempSync(join(tmpdir(), 'tapline-chdb-')), 'data');
+  rememberTestData({ id, chdbPath });
   return {
     TAPLINE_ENV: 'test',
     LOG_LEVEL: 'warn',
@@ -26,7 +30,7 @@ export function uniqueEnv(name: string, extra: Record<string, string> = {}): Rec
     REDIS_KEY_PREFIX: `${id}:`,
     TAPLINE_METRICS_PORT: '0',
     TAPLINE_QUERY_PORT: '0',
-    CHDB_PATH: join(mkdtempSync(join(tmpdir(), 'tapline-chdb-')), 'data'),
+    CHDB_PATH: chdbPath,
     ...extra,
   };
 }
