@@ -21,6 +21,7 @@ const ownModules = [
   'latency.ts',
   'workerMemory.ts',
   'scaleOut.ts',
+  'pipelineSink.ts',
 ];
 const stageModules = ['decode.ts', 'detect.ts', 'simulate.ts', 'settle.ts', 'sink.ts'];
 

@@ -102,7 +102,7 @@ export const benchmark = defineBenchmark<Prepared>({
  * carry at that cost (cores × 1 s / the machine's CPU per tap less the watcher's, which is the
  * benchmark's own consumer, not the pipeline): the ceiling of this box, whatever the pipeline's waits.
  */
-function cpuFigures(label: string, cost: ReturnType<typeof cpuPerUnit>): Figure[] {
+export function cpuFigures(label: string, cost: ReturnType<typeof cpuPerUnit>): Figure[] {
   if (!cost) return [];
   const figures: Figure[] = [...cost.perProcess].map(([name, us]) => ({
     metric: `CPU per tap, ${label}: ${name}`,

@@ -99,12 +99,20 @@ function appendTail(tail: string, chunk: string): string {
  * check the harness itself before the real worker exists).
  */
 export function startWorkerProcess(env: NodeJS.ProcessEnv, script?: string): WorkerChild {
-  const args = script === undefined ? [...WORKER_NODE_FLAGS, workerCli(), 'run'] : [script];
+  return spawnChild(script === undefined ? [...WORKER_NODE_FLAGS, workerCli(), 'run'] : [script], env);
+}
+
+/** Starts `tapline sink` (the compiled build) with `env`: the workers' topics, its own group and store. */
+export function startSinkProcess(env: NodeJS.ProcessEnv): WorkerChild {
+  return spawnChild([workerCli(), 'sink'], env);
+}
+
+function spawnChild(args: string[], env: NodeJS.ProcessEnv): WorkerChild {
   const child: ChildProcess = spawn(process.execPath, args, {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  if (child.pid === undefined) throw new Error('could not start tapline run');
+  if (child.pid === undefined) throw new Error(`could not start ${args.join(' ')}`);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = appendTail(stderr, d.toString())));
   const exited = new Promise<WorkerExit>((resolve) => {
@@ -133,12 +141,14 @@ export function isNotImplemented(exit: WorkerExit): boolean {
 }
 
 /** Turns an early worker exit into a skip (stub) or an error naming the exit status and stderr tail. */
-export function exitToError(exit: WorkerExit): Error {
+export function exitToError(exit: WorkerExit, command = 'run'): Error {
   if (isNotImplemented(exit)) {
-    return new BenchSkip('worker not implemented yet: `tapline run` exits with NOT_IMPLEMENTED');
+    return new BenchSkip(`worker not implemented yet: \`tapline ${command}\` exits with NOT_IMPLEMENTED`);
   }
   const tail = exit.stderr.trim().split('\n').slice(-5).join(' / ');
-  return new Error(`tapline run exited early with ${exit.code ?? exit.signal}: ${tail || '(no stderr)'}`);
+  return new Error(
+    `tapline ${command} exited early with ${exit.code ?? exit.signal}: ${tail || '(no stderr)'}`,
+  );
 }
 
 /**
