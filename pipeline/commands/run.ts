@@ -5,12 +5,14 @@
  */
 import type { CliContext } from '../cliContext.ts';
 import { startWorkerFromConfig } from '../wiring.ts';
+import { tuneWorkerHeap } from '../workerNodeFlags.ts';
 
 export async function run(
   _options: Record<string, unknown>,
   _args: string[],
   ctx: CliContext,
 ): Promise<number> {
+  tuneWorkerHeap();
   const config = ctx.config();
   const logger = ctx.logger().child({ component: 'run' });
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
