@@ -10,38 +10,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { cpuPerUnit, pipelineProcesses, sampleCpu } from './cpuAccount.ts';
 import { defineBenchmark, intOption, type Figure } from './harness.ts';
-import { benchKafka, createTopics, deleteTopics, preloadTaps } from './kafkaTopics.ts';
+import { deleteTopics } from './kafkaTopics.ts';
 import { openPipelineSession } from './pipelineSession.ts';
-import { cpuFigures } from './scaleOut.ts';
-import { loadTapEncoder, takeTaps } from './taps.ts';
+import { cpuFigures, decisionSpan, preloadInput, type Prepared } from './scaleOut.ts';
 import { exitToError, startSinkProcess, workerEnv, type WorkerChild } from './workerProcess.ts';
-
-interface Prepared {
-  kafka: Kafka;
-  input: string;
-  ids: string[];
-  idPrefix: string;
-  runs: number;
-}
 
 export const benchmark = defineBenchmark<Prepared>({
   name: 'pipeline-sink',
   title: 'Pipeline throughput at saturation with the ClickHouse sink running (1 worker, 1 sink)',
-  async setup(ctx) {
-    const count = intOption(ctx, 'sink-taps', 60_000);
-    const kafka = benchKafka(ctx.kafkaBrokers, 'bench-pipeline-sink');
-    const input = `bench-psink-${ctx.runId}-taps`;
-    const idPrefix = `P${ctx.runId}`;
-    await createTopics(kafka, [input]);
-    const encoder = await loadTapEncoder();
-    const taps = takeTaps({ accounts: 20_000, idPrefix }, count);
-    ctx.log(`pipeline-sink: preloading ${count} taps (${encoder.source})`);
-    await preloadTaps(kafka, input, taps, encoder.encode);
-    return { kafka, input, ids: taps.map((t) => t.tap_id), idPrefix, runs: 0 };
-  },
+  setup: (ctx) => preloadInput(ctx, 'pipeline-sink', intOption(ctx, 'sink-taps', 60_000), 'P'),
   async run(ctx, p) {
     const tag = `psink-${ctx.runId}-${p.runs++}`;
     const session = await openPipelineSession(ctx, p.kafka, tag, 1, p.idPrefix, p.input);
@@ -75,12 +55,7 @@ export const benchmark = defineBenchmark<Prepared>({
       ]);
       const storedAt = await stored;
       cpu.stop();
-      let first = Infinity;
-      let last = 0;
-      for (const at of session.watch.seen.values()) {
-        first = Math.min(first, at);
-        last = Math.max(last, at);
-      }
+      const { first, last } = decisionSpan(session.watch.seen);
       const decided = (p.ids.length / (last - first)) * 1_000;
       const storedRate = (p.ids.length / (storedAt - first)) * 1_000;
       ctx.log(

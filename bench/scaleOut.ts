@@ -11,12 +11,13 @@
 import { availableParallelism } from 'node:os';
 import type { Kafka } from 'kafkajs';
 import { cpuPerUnit, pipelineProcesses, sampleCpu, WATCHER } from './cpuAccount.ts';
-import { defineBenchmark, intOption, type Figure } from './harness.ts';
+import { defineBenchmark, intOption, type BenchContext, type Figure } from './harness.ts';
 import { benchKafka, createTopics, deleteTopics, preloadTaps } from './kafkaTopics.ts';
 import { openPipelineSession } from './pipelineSession.ts';
 import { loadTapEncoder, takeTaps } from './taps.ts';
 
-interface Prepared {
+/** A topic preloaded with taps for a benchmark's runs, and what the runs need to know of it. */
+export interface Prepared {
   kafka: Kafka;
   input: string;
   ids: string[];
@@ -24,21 +25,39 @@ interface Prepared {
   runs: number;
 }
 
+/** Creates `bench-<name>-<run>-taps` and fills it with `count` taps whose ids start with `idStem`. */
+export async function preloadInput(
+  ctx: BenchContext,
+  name: string,
+  count: number,
+  idStem: string,
+): Promise<Prepared> {
+  const kafka = benchKafka(ctx.kafkaBrokers, `bench-${name}`);
+  const input = `bench-${name}-${ctx.runId}-taps`;
+  const idPrefix = `${idStem}${ctx.runId}`;
+  await createTopics(kafka, [input]);
+  const encoder = await loadTapEncoder();
+  const taps = takeTaps({ accounts: 20_000, idPrefix }, count);
+  ctx.log(`${name}: preloading ${count} taps (${encoder.source})`);
+  await preloadTaps(kafka, input, taps, encoder.encode);
+  return { kafka, input, ids: taps.map((t) => t.tap_id), idPrefix, runs: 0 };
+}
+
+/** The first and the last time a decision was read (performance.now()). */
+export function decisionSpan(seen: ReadonlyMap<string, number>): { first: number; last: number } {
+  let first = Infinity;
+  let last = 0;
+  for (const at of seen.values()) {
+    first = Math.min(first, at);
+    last = Math.max(last, at);
+  }
+  return { first, last };
+}
+
 export const benchmark = defineBenchmark<Prepared>({
   name: 'scale-out',
   title: 'Pipeline throughput at saturation with 1 and 2 workers (4 partitions)',
-  async setup(ctx) {
-    const count = intOption(ctx, 'scale-taps', 100_000);
-    const kafka = benchKafka(ctx.kafkaBrokers, 'bench-scale-out');
-    const input = `bench-scale-${ctx.runId}-taps`;
-    const idPrefix = `S${ctx.runId}`;
-    await createTopics(kafka, [input]);
-    const encoder = await loadTapEncoder();
-    const taps = takeTaps({ accounts: 20_000, idPrefix }, count);
-    ctx.log(`scale-out: preloading ${count} taps (${encoder.source})`);
-    await preloadTaps(kafka, input, taps, encoder.encode);
-    return { kafka, input, ids: taps.map((t) => t.tap_id), idPrefix, runs: 0 };
-  },
+  setup: (ctx) => preloadInput(ctx, 'scale-out', intOption(ctx, 'scale-taps', 100_000), 'S'),
   async run(ctx, p) {
     const figures: Figure[] = [];
     const rates = new Map<number, number>();
@@ -61,12 +80,7 @@ export const benchmark = defineBenchmark<Prepared>({
       try {
         await session.guard(session.watch.waitForAll(p.ids, 600_000));
         cpu.stop();
-        let first = Infinity;
-        let last = 0;
-        for (const at of session.watch.seen.values()) {
-          first = Math.min(first, at);
-          last = Math.max(last, at);
-        }
+        const { first, last } = decisionSpan(session.watch.seen);
         const rate = (p.ids.length / (last - first)) * 1_000;
         rates.set(workers, rate);
         ctx.log(`scale-out: ${workers} worker(s) ${Math.round(rate)} taps/s`);
