@@ -12,8 +12,7 @@ import type { EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { cpuPerUnit, sampleCpu } from './cpuAccount.ts';
 import { localKafkaProcess } from './machine.ts';
 import { defineBenchmark, intOption, type BenchContext, type Figure } from './harness.ts';
-import { benchKafka, createTopics, deleteTopics, preloadTaps } from './kafkaTopics.ts';
-import { loadTapEncoder, takeTaps } from './taps.ts';
+import { benchKafka, createPreloadedTopic, createTopics, deleteTopics } from './kafkaTopics.ts';
 
 /** The consumer settings of pipeline/worker.ts; keep them in step. */
 export const workerConsumerSettings = {
@@ -172,17 +171,7 @@ export async function preloadPassthroughInput(
   const taps = intOption(ctx, 'taps', 200_000);
   const kafka = benchKafka(ctx.kafkaBrokers, `bench-${name}`);
   const input = `bench-${name}-in-${ctx.runId}`;
-  await createTopics(kafka, [input]);
-  const encoder = await loadTapEncoder();
-  ctx.log(`${name}: preloading ${taps} taps (${encoder.source}) into ${input}`);
-  const started = performance.now();
-  await preloadTaps(
-    kafka,
-    input,
-    takeTaps({ accounts: 20_000, idPrefix: `${idPrefix}-${ctx.runId}` }, taps),
-    encoder.encode,
-  );
-  ctx.log(`${name}: preloaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  await createPreloadedTopic(ctx, kafka, name, input, taps, `${idPrefix}-${ctx.runId}`);
   return { kafka, input, taps, outputs: [] };
 }
 

@@ -4,7 +4,8 @@
  */
 import { CompressionTypes, Kafka, logLevel, type Message } from 'kafkajs';
 import type { Tap } from '../schemas/types.ts';
-import type { TapEncoder } from './taps.ts';
+import type { BenchContext } from './harness.ts';
+import { loadTapEncoder, takeTaps, type TapEncoder } from './taps.ts';
 
 export const BENCH_PARTITIONS = 4;
 
@@ -75,4 +76,26 @@ export async function preloadTaps(
   } finally {
     await producer.disconnect();
   }
+}
+
+/**
+ * Creates `topic` and fills it with `count` workload taps (bench/taps.ts, 20,000 accounts) whose ids
+ * start with `idPrefix`, logging as `name`; resolves with the taps written.
+ */
+export async function createPreloadedTopic(
+  ctx: BenchContext,
+  kafka: Kafka,
+  name: string,
+  topic: string,
+  count: number,
+  idPrefix: string,
+): Promise<Tap[]> {
+  await createTopics(kafka, [topic]);
+  const encoder = await loadTapEncoder();
+  ctx.log(`${name}: preloading ${count} taps (${encoder.source}) into ${topic}`);
+  const started = performance.now();
+  const taps = takeTaps({ accounts: 20_000, idPrefix }, count);
+  await preloadTaps(kafka, topic, taps, encoder.encode);
+  ctx.log(`${name}: preloaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return taps;
 }

@@ -4,8 +4,8 @@
  * chDB, a data directory of its own) stores what the worker publishes: enriched taps, decisions and
  * alerts. Figures: taps/s decided (first decision read to last, as in `scale-out`), its share of the
  * transactional passthrough when `baseline` ran in the same invocation, taps/s stored (first decision
- * to the sink's group committing the end of all four topics: every row inserted), and the CPU per tap
- * of every process, the sink's included.
+ * to the sink's group committing the end of the three topics it stores here: every row inserted), and
+ * the CPU per tap of every process, the sink's included.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

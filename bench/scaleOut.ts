@@ -12,9 +12,8 @@ import { availableParallelism } from 'node:os';
 import type { Kafka } from 'kafkajs';
 import { cpuPerUnit, pipelineProcesses, sampleCpu, WATCHER } from './cpuAccount.ts';
 import { defineBenchmark, intOption, type BenchContext, type Figure } from './harness.ts';
-import { benchKafka, createTopics, deleteTopics, preloadTaps } from './kafkaTopics.ts';
+import { benchKafka, createPreloadedTopic, deleteTopics } from './kafkaTopics.ts';
 import { openPipelineSession } from './pipelineSession.ts';
-import { loadTapEncoder, takeTaps } from './taps.ts';
 
 /** A topic preloaded with taps for a benchmark's runs, and what the runs need to know of it. */
 export interface Prepared {
@@ -35,11 +34,7 @@ export async function preloadInput(
   const kafka = benchKafka(ctx.kafkaBrokers, `bench-${name}`);
   const input = `bench-${name}-${ctx.runId}-taps`;
   const idPrefix = `${idStem}${ctx.runId}`;
-  await createTopics(kafka, [input]);
-  const encoder = await loadTapEncoder();
-  const taps = takeTaps({ accounts: 20_000, idPrefix }, count);
-  ctx.log(`${name}: preloading ${count} taps (${encoder.source})`);
-  await preloadTaps(kafka, input, taps, encoder.encode);
+  const taps = await createPreloadedTopic(ctx, kafka, name, input, count, idPrefix);
   return { kafka, input, ids: taps.map((t) => t.tap_id), idPrefix, runs: 0 };
 }
 
