@@ -23,7 +23,8 @@ import { periodOf } from '../../settlement/period.ts';
 import type { AnalystStore } from '../../sinks/clickhouse/store.ts';
 import { configFor } from '../support/pipelineEnv.ts';
 import { outcomeOf, referenceDecisions, tallyDecisions } from '../support/referenceDecisions.ts';
-import { deletePrefix, redisState, referenceRedisState } from '../support/redisState.ts';
+import { deleteByPrefix } from '../../bench/redisKeys.ts';
+import { redisState, referenceRedisState } from '../support/redisState.ts';
 import { decodeAll, kafka, readAll } from './harness.ts';
 import { drainIntoEmbeddedStore, storedCounts, type StoredCounts } from './storeDrain.ts';
 
@@ -61,7 +62,7 @@ export async function noFaultReference(stream: FaultStream, scratch: Redis): Pro
     });
     return { decisions, redis };
   } finally {
-    await deletePrefix(scratch, prefix);
+    await deleteByPrefix(scratch, prefix);
   }
 }
 

@@ -12,7 +12,7 @@ import { createRedisStore } from '../../operators/redisStore.ts';
 import { loadConfig } from '../../pipeline/config.ts';
 import { normalizeMsisdn } from '../../schemas/msisdn.ts';
 import type { Tap } from '../../schemas/types.ts';
-import { deletePrefix } from '../support/redisState.ts';
+import { deleteByPrefix } from '../../bench/redisKeys.ts';
 import { referenceDecisions } from '../support/referenceDecisions.ts';
 import { entityPartitions } from './entityPartitions.ts';
 import { figures } from './figures.ts';
@@ -26,7 +26,7 @@ let runs = 0;
 const results = figures('faults');
 afterAll(async () => {
   results.print();
-  await deletePrefix(redis, prefix);
+  await deleteByPrefix(redis, prefix);
   redis.disconnect();
 });
 

@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
+import { deleteByPrefix } from '../../bench/redisKeys.ts';
 
 /** The shared services test/setup/services.ts brings up. */
 const SHARED_REDIS = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -49,10 +50,7 @@ export async function dropTestData(envs: readonly TestDataId[]): Promise<Dropped
     await redis.connect();
     for (const { id } of envs) {
       // `${id}:` is the worker's prefix, `${id}-ref:` a reference run's (test/faults/endState.ts).
-      for (const match of [`${id}:*`, `${id}-ref:*`]) {
-        const scan = redis.scanStream({ match, count: 1000 }) as AsyncIterable<string[]>;
-        for await (const keys of scan) if (keys.length > 0) dropped.keys += await redis.unlink(...keys);
-      }
+      for (const prefix of [`${id}:`, `${id}-ref:`]) dropped.keys += await deleteByPrefix(redis, prefix);
     }
   } finally {
     redis.disconnect();
