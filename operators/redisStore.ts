@@ -1,33 +1,66 @@
 /**
- * Redis StateStore (ioredis). Scripts are defined once with `defineCommand`, so ioredis calls them by
- * SHA (EVALSHA) and loads them only when Redis answers NOSCRIPT. Each call of `execute` or `finish` is
- * one pipelined round trip. Keys: `${prefix}{a:<account>}`, `{m:<msisdn_hash>}` (with `{m:…}:t` and
+ * Redis StateStore. Its pipelines go over a connection of its own (operators/redis/pipelineConnection.ts:
+ * commands encoded straight to RESP, scripts called by SHA and loaded on every connection), opened with
+ * the ioredis client's endpoint; the client itself is left to the caller. Each call of `execute` or
+ * `finish` is one pipelined round trip. Keys: `${prefix}{a:<account>}`, `{m:<msisdn_hash>}` (with `{m:…}:t` and
  * `{m:…}:z`, its counted month taps), `{d:<device>}`, and `{t:<tap_id>}` (tap index entry, then its
  * first decision); every key gets a TTL. Value layout: operators/redisScripts.ts. Per tap: SET NX GET
  * (claim), three entity scripts, one decision script: no script decodes or re-encodes a window.
  */
-import { Redis, type ChainableCommander } from 'ioredis';
+import { Redis } from 'ioredis';
 import { TaplineError } from '../pipeline/errors.ts';
 import type { Decision } from '../schemas/types.ts';
 import type { PhoneAdjustment } from './entityState.ts';
 import { packEvent, parseEntity, parseTapIndex } from './redis/layout.ts';
+import { createPipelineConnection, type RedisEndpoint } from './redis/pipelineConnection.ts';
+import { encodeCommand, ReplyError, type Reply } from './redis/resp.ts';
 import { packEntry } from './tapIndexEntry.ts';
 import * as lua from './redisScripts.ts';
 import type { EntityRef, FinishOp, StateStore, StoreOp, StoreResult, TapRecord } from './stateStore.ts';
 
 const scripts = {
-  tlInsertEvent: { numberOfKeys: 1, lua: lua.insertEvent },
-  tlInsertPhoneEvent: { numberOfKeys: 3, lua: lua.insertPhoneEvent },
-  tlRemoveEvent: { numberOfKeys: 1, lua: lua.removeEvent },
-  tlRemovePhoneEvent: { numberOfKeys: 3, lua: lua.removePhoneEvent },
-  tlAdjustTap: { numberOfKeys: 1, lua: lua.adjustTap },
-  tlRecordDecision: { numberOfKeys: 1, lua: lua.recordDecision },
-  tlAdjustPhone: { numberOfKeys: 3, lua: lua.adjustPhone },
-  tlUndoAdjustPhone: { numberOfKeys: 3, lua: lua.undoAdjustPhone },
+  insertEvent: { numberOfKeys: 1, lua: lua.insertEvent },
+  insertPhoneEvent: { numberOfKeys: 3, lua: lua.insertPhoneEvent },
+  removeEvent: { numberOfKeys: 1, lua: lua.removeEvent },
+  removePhoneEvent: { numberOfKeys: 3, lua: lua.removePhoneEvent },
+  adjustTap: { numberOfKeys: 1, lua: lua.adjustTap },
+  recordDecision: { numberOfKeys: 1, lua: lua.recordDecision },
+  adjustPhone: { numberOfKeys: 3, lua: lua.adjustPhone },
+  undoAdjustPhone: { numberOfKeys: 3, lua: lua.undoAdjustPhone },
 } as const;
 
 type ScriptName = keyof typeof scripts;
-type Call = (name: ScriptName, ...args: Array<string | number>) => void;
+
+/** Where the ioredis client connects, for the store's own connection (same URL, TLS and credentials). */
+function endpointOf(redis: Redis): RedisEndpoint {
+  const o = redis.options;
+  return {
+    host: o.host ?? '127.0.0.1',
+    port: o.port ?? 6379,
+    username: o.username ?? undefined,
+    password: o.password ?? undefined,
+    db: o.db ?? undefined,
+    tls: o.tls ?? undefined,
+    connectTimeoutMs: o.connectTimeout ?? 10_000,
+  };
+}
+
+/** One pipeline being written: its commands as RESP, and how many. */
+class Commands {
+  text = '';
+  count = 0;
+  private readonly shaOf: (name: ScriptName) => string;
+  constructor(shaOf: (name: ScriptName) => string) {
+    this.shaOf = shaOf;
+  }
+  command(...args: Array<string | number>): void {
+    this.text += encodeCommand(args);
+    this.count++;
+  }
+  script(name: ScriptName, ...keysThenArgs: Array<string | number>): void {
+    this.command('EVALSHA', this.shaOf(name), scripts[name].numberOfKeys, ...keysThenArgs);
+  }
+}
 
 /**
  * Operations per part of a batch (16 taps): the detector decides a part's taps while Redis applies
@@ -60,9 +93,11 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
   const owned = typeof options.redis === 'string';
   const redis =
     typeof options.redis === 'string' ? new Redis(options.redis, { lazyConnect: false }) : options.redis;
-  for (const [name, def] of Object.entries(scripts)) {
-    if (!(name in redis)) redis.defineCommand(name, def);
-  }
+  const connection = createPipelineConnection(
+    endpointOf(redis),
+    Object.fromEntries(Object.entries(scripts).map(([name, def]) => [name, def.lua])),
+  );
+  const shaOf = (name: ScriptName) => connection.sha(name);
   const p = options.keyPrefix;
   const entityKey = (ref: EntityRef) => `${p}{${ref.type}:${ref.id}}`;
   /** A phone's key and its month-tap keys (one hash tag): KEYS of every phone script. */
@@ -83,28 +118,20 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
   ];
   let trips = 0;
 
-  const call =
-    (pipe: ChainableCommander): Call =>
-    (name, ...args) => {
-      (pipe as unknown as Record<string, (...a: Array<string | number>) => void>)[name]!(...args);
-    };
   /** One pipeline's answers; `run` also counts it as a round trip. */
-  const send = async (pipe: ChainableCommander): Promise<unknown[]> => {
-    let res: Array<[Error | null, unknown]> | null;
+  const send = async (commands: Commands): Promise<Reply[]> => {
+    let res: Reply[];
     try {
-      res = await pipe.exec();
+      res = await connection.send(commands.text, commands.count);
     } catch (e) {
       throw unavailable(e);
     }
-    if (!res) throw unavailable(new Error('pipeline aborted'));
-    return res.map(([err, value]) => {
-      if (err) throw unavailable(err);
-      return value;
-    });
+    for (const r of res) if (r instanceof ReplyError) throw unavailable(r);
+    return res;
   };
-  const run = (pipe: ChainableCommander): Promise<unknown[]> => {
+  const run = (commands: Commands): Promise<Reply[]> => {
     trips++;
-    return send(pipe);
+    return send(commands);
   };
   const tapRecord = (raw: string): TapRecord => {
     const { entry, decision } = parseTapIndex(raw);
@@ -112,19 +139,18 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
   };
 
   async function executePart(ops: readonly StoreOp[]): Promise<StoreResult[]> {
-    const pipe = redis.pipeline();
-    const c = call(pipe);
+    const pipe = new Commands(shaOf);
     for (const op of ops) {
       switch (op.op) {
         case 'claimTap':
           // Redis 7: NX with GET answers the existing value (nil when this call created the key).
-          pipe.set(tapKey(op.tapId), packEntry(op.entry), 'PX', op.ttlMs, 'NX', 'GET');
+          pipe.command('SET', tapKey(op.tapId), packEntry(op.entry), 'PX', op.ttlMs, 'NX', 'GET');
           break;
         case 'insertEvent': {
           const ev = op.event;
           if (op.entity.type === 'm')
-            c(
-              'tlInsertPhoneEvent',
+            pipe.script(
+              'insertPhoneEvent',
               ...phoneKeys(op.entity.id),
               packEvent('m', ev),
               ev[0],
@@ -137,8 +163,8 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
               op.adjustmentKeepMs ?? '',
             );
           else
-            c(
-              'tlInsertEvent',
+            pipe.script(
+              'insertEvent',
               entityKey(op.entity),
               packEvent(op.entity.type, ev),
               ev[0],
@@ -149,8 +175,8 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
           break;
         }
         case 'adjustTap':
-          c(
-            'tlAdjustTap',
+          pipe.script(
+            'adjustTap',
             tapKey(op.tapId),
             op.adjustmentId,
             op.expectedVersion,
@@ -159,7 +185,7 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
           );
           break;
         case 'adjustPhone':
-          c('tlAdjustPhone', ...phoneAdjustmentArgs(op.msisdnHash, op.adjustment), op.ttlMs);
+          pipe.script('adjustPhone', ...phoneAdjustmentArgs(op.msisdnHash, op.adjustment), op.ttlMs);
           break;
       }
     }
@@ -192,8 +218,8 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
     redis,
     roundTrips: () => trips,
     async lookupTaps(ids) {
-      const pipe = redis.pipeline();
-      for (const id of ids) pipe.get(tapKey(id));
+      const pipe = new Commands(shaOf);
+      for (const id of ids) pipe.command('GET', tapKey(id));
       const res = (await run(pipe)) as Array<string | null>;
       return res.map((raw) => (raw ? tapRecord(raw) : null));
     },
@@ -204,32 +230,32 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
       return parts.map((ops) => executePart(ops));
     },
     async finish(ops: FinishOp[]) {
-      const pipe = redis.pipeline();
-      const c = call(pipe);
+      const pipe = new Commands(shaOf);
       for (const op of ops) {
         switch (op.op) {
           case 'recordDecision':
-            c('tlRecordDecision', tapKey(op.tapId), JSON.stringify(op.decision));
+            pipe.script('recordDecision', tapKey(op.tapId), JSON.stringify(op.decision));
             break;
           case 'removeEvent':
             if (op.entity.type === 'm')
-              c(
-                'tlRemovePhoneEvent',
+              pipe.script(
+                'removePhoneEvent',
                 ...phoneKeys(op.entity.id),
                 op.tapId,
                 op.month?.key ?? '',
                 op.month?.amount ?? 0,
               );
-            else c('tlRemoveEvent', entityKey(op.entity), op.tapId);
+            else pipe.script('removeEvent', entityKey(op.entity), op.tapId);
             break;
           case 'undoAdjustPhone':
-            c('tlUndoAdjustPhone', ...phoneAdjustmentArgs(op.msisdnHash, op.adjustment));
+            pipe.script('undoAdjustPhone', ...phoneAdjustmentArgs(op.msisdnHash, op.adjustment));
             break;
         }
       }
       await run(pipe);
     },
     async close() {
+      await connection.close();
       if (owned) await redis.quit();
     },
   };
