@@ -10,7 +10,6 @@
  * count(); the crash is injected between inserts (the previous rows acknowledged), which is the case
  * this server can make exact. An insert lost in flight is the dedup token's job (schema.int.test.ts).
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../pipeline/config.ts';
 import { createKafka, ensureTopics } from '../../../pipeline/kafka.ts';
@@ -23,6 +22,7 @@ import {
   startPrivateClickHouse,
 } from '../../support/privateClickHouse.ts';
 import { decision, tap } from './fixtures.ts';
+import { sinkTestNames } from './helpers.ts';
 
 const { config } = loadConfig({ TAPLINE_ENV: 'test' });
 const kafka = createKafka(config, silentLogger, 'sink-restart-test');
@@ -58,16 +58,6 @@ async function positions(groupId: string, topics: string[]): Promise<{ committed
   return { committed, end };
 }
 
-function uniqueTopics(name: string): Record<SinkKind, string> {
-  const id = randomUUID().slice(0, 8);
-  return {
-    tapEnriched: `t-${name}-taps-${id}`,
-    adjustment: `t-${name}-adj-${id}`,
-    decision: `t-${name}-dec-${id}`,
-    alert: `t-${name}-alerts-${id}`,
-  };
-}
-
 /** Publishes taps `tap-<from>`... and their ALLOW decisions, in chunks of 1,000. */
 async function publish(topics: Record<SinkKind, string>, from: number, n: number): Promise<void> {
   const taps = Array.from({ length: n }, (_, i) => tap(`tap-${from + i}`, (from + i) % 600));
@@ -99,9 +89,8 @@ describe('tapline sink against a ClickHouse server that crashes and restarts', (
   it('retries, holds at most maxBufferedRows, commits only acknowledged rows, and lands each row once', async () => {
     const database = 'tl_restart';
     await createPlainEventTables(server, database);
-    const topics = uniqueTopics('restart');
+    const { topics, group: groupId } = sinkTestNames('restart');
     await ensureTopics(kafka, Object.values(topics), 2);
-    const groupId = `g-${topics.tapEnriched}`;
     const store = await openStore(database);
     const maxBufferedRows = 1_000;
     const sink = await startSink({
@@ -159,9 +148,8 @@ describe('tapline sink against a ClickHouse server that crashes and restarts', (
   it('stops writing and committing at a permanent error, and a run after the fix lands every row', async () => {
     const database = 'tl_permanent';
     await createPlainEventTables(server, database);
-    const topics = uniqueTopics('permanent');
+    const { topics, group: groupId } = sinkTestNames('permanent');
     await ensureTopics(kafka, Object.values(topics), 2);
-    const groupId = `g-${topics.tapEnriched}`;
     const watched = [topics.tapEnriched, topics.decision];
     const store = await openStore(database);
     const options = {

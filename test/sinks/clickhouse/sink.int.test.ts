@@ -3,7 +3,6 @@
  * a JSON decoder here, so the test covers batching, commits and replays independently of the Avro
  * codec; `tapline sink` plugs in schemas/codec.ts.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../pipeline/config.ts';
 import { TaplineError } from '../../../pipeline/errors.ts';
@@ -12,7 +11,7 @@ import { silentLogger } from '../../../pipeline/logger.ts';
 import { startSink, type SinkDecoder, type SinkKind } from '../../../sinks/clickhouse/sink.ts';
 import type { AnalystStore } from '../../../sinks/clickhouse/store.ts';
 import { adjustment, alert, decision, tap } from './fixtures.ts';
-import { chdbPathForFile, migratedStore } from './helpers.ts';
+import { chdbPathForFile, migratedStore, sinkTestNames } from './helpers.ts';
 
 const path = chdbPathForFile();
 const { config } = loadConfig({ TAPLINE_ENV: 'test' });
@@ -23,16 +22,10 @@ afterAll(() => producer.disconnect());
 
 const jsonDecoder: SinkDecoder = (_kind, value) => JSON.parse(value.toString('utf8')) as unknown;
 
-async function uniqueTopics(): Promise<Record<SinkKind, string>> {
-  const id = randomUUID().slice(0, 8);
-  const topics = {
-    tapEnriched: `t-taps-${id}`,
-    adjustment: `t-adj-${id}`,
-    decision: `t-dec-${id}`,
-    alert: `t-alerts-${id}`,
-  };
-  await ensureTopics(kafka, Object.values(topics), 2);
-  return topics;
+async function uniqueTopics(): Promise<{ topics: Record<SinkKind, string>; group: string }> {
+  const names = sinkTestNames('sink');
+  await ensureTopics(kafka, Object.values(names.topics), 2);
+  return names;
 }
 
 async function until<T>(probe: () => Promise<T>, done: (v: T) => boolean, ms = 30_000): Promise<T> {
@@ -83,11 +76,10 @@ describe('tapline sink into chDB', () => {
   it('writes every record once, commits after the insert, and a replay changes no exact count', async () => {
     const store = await migratedStore(path);
     try {
-      const topics = await uniqueTopics();
+      const { topics, group: groupId } = await uniqueTopics();
       await publish(topics, 500);
       // A record the decoder cannot read is counted and skipped, never blocks the partition.
       await producer.send({ topic: topics.decision, messages: [{ key: 'x', value: 'not json' }] });
-      const groupId = `g-${randomUUID()}`;
       const expected = { taps: 500, decisions: 500, fraud_alerts: 50, adjustments: 2 };
 
       const sink = await startSink({
@@ -193,7 +185,7 @@ describe('tapline sink into chDB', () => {
       },
     };
     try {
-      const topics = await uniqueTopics();
+      const { topics, group } = await uniqueTopics();
       await publish(topics, 300);
       const sink = await startSink({
         config,
@@ -202,7 +194,7 @@ describe('tapline sink into chDB', () => {
         kafka,
         decode: jsonDecoder,
         topics,
-        groupId: `g-${randomUUID()}`,
+        groupId: group,
         flushMs: 300,
       });
       const landed = await until(
