@@ -12,7 +12,11 @@ import { TaplineError } from '../pipeline/errors.ts';
 import type { Decision } from '../schemas/types.ts';
 import type { PhoneAdjustment } from './entityState.ts';
 import { packEvent, parseEntity, parseTapIndex } from './redis/layout.ts';
-import { createPipelineConnection, type RedisEndpoint } from './redis/pipelineConnection.ts';
+import {
+  createPipelineConnection,
+  type PipelineConnection,
+  type RedisEndpoint,
+} from './redis/pipelineConnection.ts';
 import { encodeCommand, ReplyError, type Reply } from './redis/resp.ts';
 import { packEntry } from './tapIndexEntry.ts';
 import * as lua from './redisScripts.ts';
@@ -49,16 +53,16 @@ function endpointOf(redis: Redis): RedisEndpoint {
 class Commands {
   text = '';
   count = 0;
-  private readonly shaOf: (name: ScriptName) => string;
-  constructor(shaOf: (name: ScriptName) => string) {
-    this.shaOf = shaOf;
+  private readonly connection: PipelineConnection;
+  constructor(connection: PipelineConnection) {
+    this.connection = connection;
   }
   command(...args: Array<string | number>): void {
     this.text += encodeCommand(args);
     this.count++;
   }
   script(name: ScriptName, ...keysThenArgs: Array<string | number>): void {
-    this.command('EVALSHA', this.shaOf(name), scripts[name].numberOfKeys, ...keysThenArgs);
+    this.command('EVALSHA', this.connection.sha(name), scripts[name].numberOfKeys, ...keysThenArgs);
   }
 }
 
@@ -97,7 +101,6 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
     endpointOf(redis),
     Object.fromEntries(Object.entries(scripts).map(([name, def]) => [name, def.lua])),
   );
-  const shaOf = (name: ScriptName) => connection.sha(name);
   const p = options.keyPrefix;
   const entityKey = (ref: EntityRef) => `${p}{${ref.type}:${ref.id}}`;
   /** A phone's key and its month-tap keys (one hash tag): KEYS of every phone script. */
@@ -139,7 +142,7 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
   };
 
   async function executePart(ops: readonly StoreOp[]): Promise<StoreResult[]> {
-    const pipe = new Commands(shaOf);
+    const pipe = new Commands(connection);
     for (const op of ops) {
       switch (op.op) {
         case 'claimTap':
@@ -218,7 +221,7 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
     redis,
     roundTrips: () => trips,
     async lookupTaps(ids) {
-      const pipe = new Commands(shaOf);
+      const pipe = new Commands(connection);
       for (const id of ids) pipe.command('GET', tapKey(id));
       const res = (await run(pipe)) as Array<string | null>;
       return res.map((raw) => (raw ? tapRecord(raw) : null));
@@ -230,7 +233,7 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
       return parts.map((ops) => executePart(ops));
     },
     async finish(ops: FinishOp[]) {
-      const pipe = new Commands(shaOf);
+      const pipe = new Commands(connection);
       for (const op of ops) {
         switch (op.op) {
           case 'recordDecision':
