@@ -153,9 +153,11 @@ export function insertEvent(state: StoredEntityState | undefined, args: InsertEv
   const s = state ?? emptyState();
   const prevMax = s.m;
   const id = args.event[0];
+  // A tap later than m was never inserted: inserting one moves m to its time, and nothing lowers m.
   let seen = false;
-  for (let i = 0; i < s.e.length && !seen; i++) seen = s.e[i]![0] === id;
-  const inserted = !seen && (s.mt === undefined || !s.mt.has(id));
+  const later = args.event[1] > s.m;
+  for (let i = 0; i < s.e.length && !seen && !later; i++) seen = s.e[i]![0] === id;
+  const inserted = later || (!seen && (s.mt === undefined || !s.mt.has(id)));
   if (inserted) {
     if (args.event[1] > s.m) s.m = args.event[1];
     if (args.month && args.month.amount !== 0) {

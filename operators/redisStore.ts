@@ -164,6 +164,7 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
               op.month?.amount ?? 0,
               op.holdWindowMs ?? '',
               op.adjustmentKeepMs ?? '',
+              ev[1] - op.retentionMs,
             );
           else
             pipe.script(
@@ -174,6 +175,7 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
               ev[1],
               op.retentionMs,
               op.ttlMs,
+              ev[1] - op.retentionMs,
             );
           break;
         }

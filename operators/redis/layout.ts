@@ -19,6 +19,9 @@ import { unpackEntry } from '../tapIndexEntry.ts';
 
 export const RS = '\x1e';
 export const US = '\x1f';
+/** A phone's month sums: GS key FS amount, one entry per month key. */
+export const GS = '\x1d';
+export const FS = '\x1c';
 
 const orEmpty = (v: string | number | null) => (v === null ? '' : String(v));
 
@@ -119,7 +122,7 @@ export function parseEntity(type: EntityType, raw: string, later?: readonly stri
     const mo = raw.slice(h2 + 1, h3);
     const holds = raw.slice(h3 + 1, h4);
     const ad = raw.slice(h4 + 1, h5);
-    if (mo) state.mo = JSON.parse(mo) as Record<string, number>;
+    if (mo) state.mo = parseMonths(mo);
     if (holds) state.h = JSON.parse(holds) as Record<string, Hold>;
     if (ad) state.ad = JSON.parse(ad) as Record<string, number>;
     if (later && later.length > 0) {
@@ -128,6 +131,20 @@ export function parseEntity(type: EntityType, raw: string, later?: readonly stri
     }
   }
   return state;
+}
+
+/** A phone's month sums (a cjson object when an earlier version wrote them and no tap came since). */
+export function parseMonths(text: string): Record<string, number> {
+  if (text.startsWith('{')) return JSON.parse(text) as Record<string, number>;
+  const mo: Record<string, number> = {};
+  for (let p = text.indexOf(GS); p >= 0;) {
+    const next = text.indexOf(GS, p + 1);
+    const end = next < 0 ? text.length : next;
+    const f = text.indexOf(FS, p + 1);
+    mo[text.slice(p + 1, f)] = Number(text.slice(f + 1, end));
+    p = next;
+  }
+  return mo;
 }
 
 /** A phone's counted tap as `{m:…}:t` keeps it: month key US occurred_at US amount. */
