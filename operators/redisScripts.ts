@@ -19,8 +19,9 @@
  *    Redis's CPU in a profile of the state stage.
  *  - phone month taps (`mt` in entityState.ts) beside the phone, same hash tag: `{m:…}:t` hash
  *    tap_id → month key US occurred_at US amount (was the tap counted: O(1)), and `{m:…}:z` sorted
- *    set tap_id by occurred_at (the month's taps dated after a tap: O(log n + later)). Both get the
- *    phone's TTL whenever the phone key is written, so they never outlive it.
+ *    set tap_id by occurred_at (the month's taps dated after a tap: O(log n + later)). Whenever the
+ *    phone key is written their TTL is made at least the phone's (up to a day more), so they never
+ *    expire before it.
  *  - tap index `{t:…}`: the entry, then NL and the first decision's JSON once recorded (the first
  *    decision stays, as SET NX did on the separate decision key this replaces). Claimed with SET NX
  *    GET, no script. The entry is a JSON array (layout.ts ENTRY_FIELDS), a third smaller than the
@@ -179,9 +180,21 @@ end
 local function phoneOut(m, c, mo, h, ad, ev)
   return tostring(m) .. US .. tostring(c) .. US .. mo .. US .. h .. US .. ad .. ev
 end
-local function expireAux(ttl)
-  redis.call('PEXPIRE', KEYS[2], ttl)
-  redis.call('PEXPIRE', KEYS[3], ttl)
+-- The month-tap keys must outlive the phone key, whose TTL this write sets to ttl. They get ttl plus
+-- a day once theirs is below ttl (or unset: a key just created), so most taps read one TTL instead of
+-- writing two expiries (and their two PEXPIREATs to the AOF). Both are written together and emptied
+-- together (one counted tap: one field, one member), so the hash's TTL speaks for the sorted set's.
+local AUX_SLACK = 86400000
+-- A phone key absent (new, or expired) may leave its month-tap keys behind for up to that day: they
+-- belong to the expired phone, so they go before this one counts a tap.
+local function clearAux(f)
+  if not f then redis.call('DEL', KEYS[2], KEYS[3]) end
+end
+local function renewAux(ttl)
+  if redis.call('PTTL', KEYS[2]) < ttl then
+    redis.call('PEXPIRE', KEYS[2], ttl + AUX_SLACK)
+    redis.call('PEXPIRE', KEYS[3], ttl + AUX_SLACK)
+  end
 end
 -- month sums of the 3 newest months only, and their counted taps (rare: a month appears)
 local function trimMonths(mo)
@@ -217,12 +230,13 @@ end
  */
 export const insertPhoneEvent = `${helpers}${phoneHelpers}
 local f, ev, p = loadAt(redis.call('GET', KEYS[1]))
+clearAux(f)
 local m, c, mos, hs, ads = phoneHead(f)
 local prev = m
 local id, t = ARGV[2], tonumber(ARGV[3])
 local mk, amount = ARGV[6], tonumber(ARGV[7])
 -- later than m: neither an event nor counted (inserting moves m to its time; nothing lowers m, and
--- the month-tap hash expires with the phone key)
+-- month-tap keys an expired phone left were cleared above)
 local found = t <= m and ((c ~= nil and findLive(ev, id, c, p)) or redis.call('HEXISTS', KEYS[2], id) == 1)
 local moved = not found and t > m
 if moved then m = t end
@@ -257,7 +271,7 @@ local mt, ct = headText(f, moved, cut, ARGV[3], ARGV[10])
 local out = mt .. US .. ct .. US .. mos .. US .. hs .. US .. ads .. string.sub(ev, liveFrom(ev, p, cut)) ..
   ((not found and t > cut) and ARGV[1] or '')
 redis.call('SET', KEYS[1], out, 'PX', ARGV[5])
-if mos ~= '' then expireAux(ARGV[5]) end
+if mos ~= '' then renewAux(tonumber(ARGV[5])) end
 local later = {}
 -- Counted taps dated after this one: none when it is at or after the phone's newest time before
 -- it (every counted tap is at or before that; removals never lower it), the usual case.
@@ -362,6 +376,7 @@ end
 export const adjustPhone = `${helpers}${phoneHelpers}${phoneEffect}
 local raw = redis.call('GET', KEYS[1])
 local f, ev = load(raw)
+clearAux(f)
 local m, c, mos, hs, ads = phoneHead(f)
 local ad = decodeMap(ads)
 if ad[ARGV[1]] then return 0 end
@@ -371,7 +386,7 @@ local mo, h = decodeMonths(mos), decodeMap(hs)
 effect(mo, h, ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], t, 1)
 local ttl = math.max(redis.call('PTTL', KEYS[1]), tonumber(ARGV[7]))
 redis.call('SET', KEYS[1], phoneOut(m, c or (m - 1), encodeMonths(mo), encodeMap(h), encodeMap(ad), ev), 'PX', ttl)
-expireAux(ttl)
+renewAux(ttl)
 return 1
 `;
 

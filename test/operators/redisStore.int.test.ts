@@ -124,4 +124,30 @@ describe('redis store specifics', () => {
     expect(viaRedis).toEqual(await ids(createMemoryStore()));
     expect(viaRedis[2]).toEqual(['e1', 'e3']);
   });
+
+  it("a phone's month-tap keys outlive the phone key, and those an expired phone left are cleared before its next tap counts", async () => {
+    const store = makeStore();
+    const prefix = prefixes[prefixes.length - 1]!;
+    const phone = `${prefix}{m:p-ttl}`;
+    const first = tap({ t: T0 + HOUR, msisdn_hash: 'p-ttl', amount: 5000 });
+    await harness(store).send(first, tap({ t: T0 + 2 * HOUR, msisdn_hash: 'p-ttl', amount: 700 }));
+    const phoneTtl = await redis.pttl(phone);
+    expect(phoneTtl).toBeGreaterThan(0);
+    for (const aux of [`${phone}:t`, `${phone}:z`])
+      expect(await redis.pttl(aux)).toBeGreaterThanOrEqual(phoneTtl);
+    // The phone key expires first (its month-tap keys may live up to a day longer): then a tap of the
+    // same month dated before the expired phone's taps must not see them as counted after it.
+    await redis.del(phone);
+    // (another account and device: only the phone's state is gone)
+    const next = tap({
+      t: T0,
+      msisdn_hash: 'p-ttl',
+      amount: 1000,
+      account_id: 'acc-ttl',
+      device_id: 'dev-ttl',
+    });
+    expect(await harness(store).send(next)).toEqual(await harness(createMemoryStore()).send(next));
+    expect(await redis.hkeys(`${phone}:t`)).toEqual([next.tap_id]);
+    expect(await redis.zrange(`${phone}:z`, 0, -1)).toEqual([next.tap_id]);
+  });
 });
