@@ -17,8 +17,8 @@
  *   pending   { reason }: the adjustment's tap is unknown (yet); the worker retries, backtest rejects.
  *   rejected  { code, reason }: DUPLICATE_CONFLICT (same tap_id, other content) or ADJUSTMENT_REJECTED.
  *
- * Store round trips per batch: lookupTaps (only when the batch holds adjustments), execute, finish
- * (see operators/stateStore.ts).
+ * Store round trips per batch: lookupTaps (only when the batch holds adjustments), execute, finish,
+ * and a second finish only when a tap's claim found it already there (see operators/stateStore.ts).
  */
 import { hash } from 'node:crypto';
 import type { AppliedAdjustment } from '../pipeline/topology.ts';
@@ -38,7 +38,15 @@ import {
 import type { Geo } from './geo.ts';
 import type { Rules } from './rulesFile.ts';
 import type { EntityViews, TapContext } from './ruleTypes.ts';
-import type { EntityRef, FinishOp, StateStore, StoreOp, StoreResult, TapRecord } from './stateStore.ts';
+import type {
+  ClaimResult,
+  EntityRef,
+  FinishOp,
+  StateStore,
+  StoreOp,
+  StoreResult,
+  TapRecord,
+} from './stateStore.ts';
 
 export type DetectorInput =
   | { kind: 'tap'; tap: EnrichedTap; source?: string }
@@ -132,6 +140,12 @@ type Plan =
       ctx: TapContext;
       entry: TapIndexEntry;
       first: number;
+      /**
+       * Claimed with the batch's operations, its decision recorded after: an adjustment of the batch
+       * names the tap, and its tap index update needs the entry there. Any other tap is claimed
+       * together with its decision, in `finish`.
+       */
+      early: boolean;
       source?: string;
     }
   | { kind: 'tapRepeat'; tap: EnrichedTap; hash: string; of: number }
@@ -144,6 +158,9 @@ type Plan =
       phoneAdj?: PhoneArgs;
     }
   | { kind: 'done'; outcome: Outcome };
+
+type TapPlan = Extract<Plan, { kind: 'tap' }>;
+type InsertResult = Extract<StoreResult, { op: 'insertEvent' }>;
 
 type PhoneArgs = {
   msisdnHash: string;
@@ -202,7 +219,8 @@ export function createDetector(options: DetectorOptions): Detector {
       for (const rec of records) if (rec.kind === 'adjustment') toLookup.push(rec.adjustment.tap_id);
       const looked: Array<TapRecord | null> =
         toLookup.length > 0 ? await store.lookupTaps([...new Set(toLookup)]) : [];
-      [...new Set(toLookup)].forEach((id, i) => {
+      const adjusted = new Set(toLookup);
+      [...adjusted].forEach((id, i) => {
         const found = looked[i];
         if (found) local.set(id, found.entry);
       });
@@ -244,9 +262,10 @@ export function createDetector(options: DetectorOptions): Detector {
           };
           if (!local.has(tap.tap_id)) local.set(tap.tap_id, entry);
           const flags = (tap.status === 'APPROVED' ? 0 : DECLINED_FLAG) | (tap.retry_of ? RETRY_FLAG : 0);
-          plans.push({ kind: 'tap', tap, hash, ctx, entry, first: ops.length, source: rec.source });
+          const early = adjusted.has(tap.tap_id);
+          plans.push({ kind: 'tap', tap, hash, ctx, entry, first: ops.length, early, source: rec.source });
+          if (early) ops.push({ op: 'claimTap', tapId: tap.tap_id, entry, ttlMs: tapTtl });
           ops.push(
-            { op: 'claimTap', tapId: tap.tap_id, entry, ttlMs: tapTtl },
             {
               op: 'insertEvent',
               entity: { type: 'a', id: tap.account_id },
@@ -343,13 +362,65 @@ export function createDetector(options: DetectorOptions): Detector {
         while (results.length <= lastOp) for (const r of await pending[received++]!) results.push(r);
       };
       const finish: FinishOp[] = [];
-      const outcomes: Outcome[] = [];
+      /** Filled in order; a tap claimed in `finish`, and every repeat, once `finish` has answered. */
+      const outcomes: Array<Outcome | undefined> = [];
+      /** Taps claimed together with their decision: where their outcome goes, and their claim's index. */
+      const claims: Array<{
+        at: number;
+        plan: TapPlan;
+        inserts: InsertResult[];
+        decision: Decision;
+        index: number;
+      }> = [];
+      const claimOf = new Map<TapPlan, ClaimResult>();
       const decidedAt = clock();
+
+      /** Removals of the events a conflicting copy inserted (its tap_id was claimed with other content). */
+      const undo = (plan: TapPlan, inserts: InsertResult[], into: FinishOp[]) =>
+        inserts.forEach((ins, k) => {
+          if (!ins.inserted) return;
+          const entity: EntityRef = [
+            { type: 'a' as const, id: plan.tap.account_id },
+            { type: 'm' as const, id: plan.tap.msisdn_hash },
+            { type: 'd' as const, id: plan.tap.device_id },
+          ][k]!;
+          const removal: FinishOp = { op: 'removeEvent', entity, tapId: plan.tap.tap_id };
+          if (k === 1 && plan.tap.status === 'APPROVED')
+            removal.month = { key: plan.ctx.monthKey, amount: plan.tap.amount };
+          into.push(removal);
+        });
+      /**
+       * The outcome of a tap whose claim found its tap_id there: a conflict, its inserts undone, or the
+       * stored first decision again (a replay of the same record, or a duplicate); null when the stored
+       * entry has no decision yet (claimed in a batch that died before recording it): decide it now.
+       */
+      const seenOutcome = (
+        plan: TapPlan,
+        claim: Extract<ClaimResult, { status: 'seen' }>,
+        inserts: InsertResult[],
+        into: FinishOp[],
+      ): Outcome | null => {
+        if (claim.entry.h !== plan.hash) {
+          undo(plan, inserts, into);
+          return conflict(plan.tap.tap_id);
+        }
+        if (claim.decision === null) return null;
+        // The same content's events are left in place: they are the tap's own (found, they were not
+        // inserted again), and two workers can hold the same record in a rebalance, where the one
+        // claiming second may be the one whose inserts came first.
+        const replay = plan.source !== undefined && claim.entry.src === plan.source;
+        return {
+          kind: 'decision',
+          decision: replay ? claim.decision : { ...claim.decision, duplicate: true },
+          tap: plan.tap,
+          replay,
+        };
+      };
 
       for (const plan of plans) {
         const lastOp =
           plan.kind === 'tap'
-            ? plan.first + 3
+            ? plan.first + (plan.early ? 3 : 2)
             : plan.kind === 'adjustment'
               ? plan.first + (plan.phone ? 1 : 0)
               : -1;
@@ -358,76 +429,20 @@ export function createDetector(options: DetectorOptions): Detector {
           case 'done':
             outcomes.push(plan.outcome);
             break;
-          case 'tapRepeat': {
-            const first = outcomes[plan.of]!;
-            const firstPlan = plans[plan.of] as Extract<Plan, { kind: 'tap' }>;
-            const stored = firstPlan.kind === 'tap' ? results[firstPlan.first] : undefined;
-            if (
-              first.kind === 'rejected' &&
-              first.code === 'DUPLICATE_CONFLICT' &&
-              stored?.op === 'claimTap' &&
-              stored.status === 'seen' &&
-              stored.decision !== null
-            ) {
-              // The batch's first copy conflicted with a tap decided in an earlier batch: judge this
-              // copy against that stored tap, not the refused copy (an exact resend is a duplicate).
-              outcomes.push(
-                stored.entry.h === plan.hash
-                  ? {
-                      kind: 'decision',
-                      decision: { ...stored.decision, duplicate: true },
-                      tap: plan.tap,
-                      replay: false,
-                    }
-                  : conflict(plan.tap.tap_id),
-              );
-            } else if (first.kind !== 'decision') outcomes.push(first);
-            else if (firstPlan.hash !== plan.hash) outcomes.push(conflict(plan.tap.tap_id));
-            else
-              outcomes.push({
-                kind: 'decision',
-                decision: { ...first.decision, duplicate: true },
-                tap: plan.tap,
-                replay: false,
-              });
+          case 'tapRepeat':
+            outcomes.push(undefined); // after its first copy's claim, below
             break;
-          }
           case 'tap': {
-            const claim = results[plan.first]!;
-            const inserts = [1, 2, 3].map((k) => results[plan.first + k]) as Array<
-              Extract<StoreResult, { op: 'insertEvent' }>
-            >;
-            const refs: EntityRef[] = [
-              { type: 'a', id: plan.tap.account_id },
-              { type: 'm', id: plan.tap.msisdn_hash },
-              { type: 'd', id: plan.tap.device_id },
-            ];
-            const undo = () =>
-              inserts.forEach((ins, k) => {
-                if (!ins.inserted) return;
-                const removal: FinishOp = { op: 'removeEvent', entity: refs[k]!, tapId: plan.tap.tap_id };
-                if (k === 1 && plan.tap.status === 'APPROVED')
-                  removal.month = { key: plan.ctx.monthKey, amount: plan.tap.amount };
-                finish.push(removal);
-              });
-            if (claim.op === 'claimTap' && claim.status === 'seen') {
-              if (claim.entry.h !== plan.hash) {
-                undo();
-                outcomes.push(conflict(plan.tap.tap_id));
+            const at = plan.first + (plan.early ? 1 : 0);
+            const inserts = [0, 1, 2].map((k) => results[at + k]) as InsertResult[];
+            if (plan.early) {
+              const claim = results[plan.first] as ClaimResult;
+              claimOf.set(plan, claim);
+              const settled = claim.status === 'seen' ? seenOutcome(plan, claim, inserts, finish) : null;
+              if (settled) {
+                outcomes.push(settled);
                 break;
               }
-              if (claim.decision !== null) {
-                undo();
-                const replay = plan.source !== undefined && claim.entry.src === plan.source;
-                outcomes.push({
-                  kind: 'decision',
-                  decision: replay ? claim.decision : { ...claim.decision, duplicate: true },
-                  tap: plan.tap,
-                  replay,
-                });
-                break;
-              }
-              // Seen but never decided (a crash between the two round trips): decide it now.
             }
             const views: EntityViews = {
               account: inserts[0]!.state,
@@ -444,8 +459,20 @@ export function createDetector(options: DetectorOptions): Detector {
               decidedAt,
               late,
             });
-            finish.push({ op: 'recordDecision', tapId: plan.tap.tap_id, decision, ttlMs: tapTtl });
-            outcomes.push({ kind: 'decision', decision, tap: plan.tap, replay: false });
+            if (plan.early) {
+              finish.push({ op: 'recordDecision', tapId: plan.tap.tap_id, decision, ttlMs: tapTtl });
+              outcomes.push({ kind: 'decision', decision, tap: plan.tap, replay: false });
+            } else {
+              claims.push({ at: outcomes.length, plan, inserts, decision, index: finish.length });
+              finish.push({
+                op: 'claimDecided',
+                tapId: plan.tap.tap_id,
+                entry: plan.entry,
+                decision,
+                ttlMs: tapTtl,
+              });
+              outcomes.push(undefined);
+            }
             break;
           }
           case 'adjustment': {
@@ -472,8 +499,61 @@ export function createDetector(options: DetectorOptions): Detector {
       }
       // Every part answered (a replayed adjustment's phone op has no plan reading it) before any finish.
       while (received < pending.length) await pending[received++];
-      if (finish.length > 0) await store.finish(finish);
-      return outcomes;
+      const finished = finish.length > 0 ? await store.finish(finish) : [];
+
+      // The taps claimed with their decision: new, or already there (then undone, unless the stored
+      // entry waits for its decision: this one is recorded).
+      const after: FinishOp[] = [];
+      for (const c of claims) {
+        const claim = finished[c.index]!;
+        claimOf.set(c.plan, claim);
+        const settled = claim.status === 'seen' ? seenOutcome(c.plan, claim, c.inserts, after) : null;
+        if (settled) outcomes[c.at] = settled;
+        else {
+          if (claim.status === 'seen')
+            after.push({
+              op: 'recordDecision',
+              tapId: c.plan.tap.tap_id,
+              decision: c.decision,
+              ttlMs: tapTtl,
+            });
+          outcomes[c.at] = { kind: 'decision', decision: c.decision, tap: c.plan.tap, replay: false };
+        }
+      }
+      plans.forEach((plan, i) => {
+        if (plan.kind !== 'tapRepeat') return;
+        const first = outcomes[plan.of]!;
+        const firstPlan = plans[plan.of] as TapPlan;
+        const stored = claimOf.get(firstPlan);
+        if (
+          first.kind === 'rejected' &&
+          first.code === 'DUPLICATE_CONFLICT' &&
+          stored?.status === 'seen' &&
+          stored.decision !== null
+        ) {
+          // The batch's first copy conflicted with a tap decided in an earlier batch: judge this
+          // copy against that stored tap, not the refused copy (an exact resend is a duplicate).
+          outcomes[i] =
+            stored.entry.h === plan.hash
+              ? {
+                  kind: 'decision',
+                  decision: { ...stored.decision, duplicate: true },
+                  tap: plan.tap,
+                  replay: false,
+                }
+              : conflict(plan.tap.tap_id);
+        } else if (first.kind !== 'decision') outcomes[i] = first;
+        else if (firstPlan.hash !== plan.hash) outcomes[i] = conflict(plan.tap.tap_id);
+        else
+          outcomes[i] = {
+            kind: 'decision',
+            decision: { ...first.decision, duplicate: true },
+            tap: plan.tap,
+            replay: false,
+          };
+      });
+      if (after.length > 0) await store.finish(after);
+      return outcomes as Outcome[];
     },
   };
 }

@@ -16,7 +16,15 @@ import {
   type Hold,
   type MonthTap,
 } from './entityState.ts';
-import type { EntityRef, FinishOp, StateStore, StoreOp, StoreResult, TapRecord } from './stateStore.ts';
+import type {
+  EntityRef,
+  FinishOp,
+  FinishResult,
+  StateStore,
+  StoreOp,
+  StoreResult,
+  TapRecord,
+} from './stateStore.ts';
 import { createCompactTapIndex } from './compactTapIndex.ts';
 
 interface Slot<T> {
@@ -183,8 +191,21 @@ export function createMemoryStore(): MemoryStore {
       return parts.map((ops) => Promise.resolve(ops.map(apply)));
     },
     finish(ops: FinishOp[]) {
+      const results: FinishResult[] = [];
       for (const op of ops) {
+        let result: FinishResult = null;
         switch (op.op) {
+          case 'claimDecided': {
+            advance(op.entry.occurred_at);
+            const found = liveTap(op.tapId);
+            if (found >= 0) result = { op: 'claimTap', status: 'seen', ...record(op.tapId, found) };
+            else {
+              const slot = taps.insert(op.tapId, op.entry, op.entry.occurred_at + op.ttlMs);
+              taps.setDecision(slot, op.decision);
+              result = { op: 'claimTap', status: 'new' };
+            }
+            break;
+          }
           case 'recordDecision': {
             const found = liveTap(op.tapId);
             if (found >= 0 && !taps.hasDecision(found)) taps.setDecision(found, op.decision);
@@ -197,8 +218,9 @@ export function createMemoryStore(): MemoryStore {
             undoPhoneAdjustment(live(entities.m, op.msisdnHash)?.value, op.adjustment);
             break;
         }
+        results.push(result);
       }
-      return Promise.resolve();
+      return Promise.resolve(results);
     },
     roundTrips: () => 0,
     close: () => Promise.resolve(),

@@ -4,8 +4,10 @@
  * the ioredis client's endpoint; the client itself is left to the caller. Each call of `execute` or
  * `finish` is one pipelined round trip. Keys: `${prefix}{a:<account>}`, `{m:<msisdn_hash>}` (with `{m:…}:t` and
  * `{m:…}:z`, its counted month taps), `{d:<device>}`, and `{t:<tap_id>}` (tap index entry, then its
- * first decision); every key gets a TTL. Value layout: operators/redisScripts.ts. Per tap: SET NX GET
- * (claim), three entity scripts, one decision script: no script decodes or re-encodes a window.
+ * first decision); every key gets a TTL. Value layout: operators/redisScripts.ts. Per tap: three
+ * entity scripts, then SET NX GET of its index entry with its decision (or, for a tap an adjustment
+ * of its batch names, that claim first and a decision script after): no script decodes or
+ * re-encodes a window.
  */
 import { Redis } from 'ioredis';
 import { TaplineError } from '../pipeline/errors.ts';
@@ -20,7 +22,7 @@ import {
 import { encodeCommand, ReplyError, type Reply } from './redis/resp.ts';
 import { packEntry } from './tapIndexEntry.ts';
 import * as lua from './redisScripts.ts';
-import type { EntityRef, FinishOp, StateStore, StoreOp, StoreResult, TapRecord } from './stateStore.ts';
+import type { EntityRef, FinishResult, StateStore, StoreOp, StoreResult, TapRecord } from './stateStore.ts';
 
 const scripts = {
   insertEvent: { numberOfKeys: 1, lua: lua.insertEvent },
@@ -234,10 +236,22 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
       trips++;
       return parts.map((ops) => executePart(ops));
     },
-    async finish(ops: FinishOp[]) {
+    async finish(ops) {
       const pipe = new Commands(connection);
       for (const op of ops) {
         switch (op.op) {
+          case 'claimDecided':
+            // The entry and its first decision in one write (Redis 7: NX with GET answers what is there).
+            pipe.command(
+              'SET',
+              tapKey(op.tapId),
+              `${packEntry(op.entry)}\n${JSON.stringify(op.decision)}`,
+              'PX',
+              op.ttlMs,
+              'NX',
+              'GET',
+            );
+            break;
           case 'recordDecision':
             pipe.script('recordDecision', tapKey(op.tapId), JSON.stringify(op.decision));
             break;
@@ -257,7 +271,14 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
             break;
         }
       }
-      await run(pipe);
+      const res = await run(pipe);
+      return ops.map((op, i): FinishResult => {
+        if (op.op !== 'claimDecided') return null;
+        const r = res[i];
+        return r === null
+          ? { op: 'claimTap', status: 'new' }
+          : { op: 'claimTap', status: 'seen', ...tapRecord(r as string) };
+      });
     },
     async close() {
       await connection.close();

@@ -2,10 +2,13 @@
  * The state behind the detectors. Two implementations with identical semantics: in memory
  * (operators/memoryStore.ts: backtest, unit tests) and Redis (operators/redisStore.ts: workers).
  *
- * The detector drives a batch through at most three calls, each one round trip on Redis:
+ * The detector drives a batch through these calls, each one round trip on Redis:
  *   lookupTaps  (only when the batch has adjustments whose tap is not in the batch)
- *   execute     every tap claim, entity insert and adjustment of the batch, in order (in parts)
- *   finish      first decisions recorded, and the few mistaken inserts undone
+ *   execute     every entity insert and adjustment of the batch, in order (in parts), and the claims
+ *               of the taps an adjustment of the batch names
+ *   finish      every other tap claimed together with its decision (one write: a tap index entry is
+ *               never left without its decision), first decisions recorded
+ *   finish      again, only when a claim found the tap already there: its inserts undone
  * Every operation touches the keys of one entity (one hash tag) and is idempotent by itself.
  */
 import type { Decision } from '../schemas/types.ts';
@@ -49,7 +52,14 @@ export type StoreResult =
   | { op: 'adjustTap'; status: 'ok' | 'unknown' | 'duplicate' | 'conflict' }
   | { op: 'adjustPhone'; applied: boolean };
 
+export type ClaimResult = Extract<StoreResult, { op: 'claimTap' }>;
+/** What `finish` answers for one operation: a claimDecided's claim, null for the others. */
+export type FinishResult = ClaimResult | null;
+
 export type FinishOp =
+  /** Creates the tap's index entry with its first decision unless the tap_id exists; else as claimTap. */
+  | { op: 'claimDecided'; tapId: string; entry: TapIndexEntry; decision: Decision; ttlMs: number }
+  /** Records the first decision of a tap claimed by claimTap (a later one leaves it as it is). */
   | { op: 'recordDecision'; tapId: string; decision: Decision; ttlMs: number }
   | { op: 'removeEvent'; entity: EntityRef; tapId: string; month?: { key: string; amount: number } }
   | { op: 'undoAdjustPhone'; msisdnHash: string; adjustment: PhoneAdjustment };
@@ -70,7 +80,8 @@ export interface StateStore {
   execute(parts: ReadonlyArray<readonly StoreOp[]>): Array<Promise<StoreResult[]>>;
   /** Operations per part worth giving `execute`: Infinity where answers come at once (in memory). */
   readonly opsPerPart: number;
-  finish(ops: FinishOp[]): Promise<void>;
+  /** One result per operation, in order. */
+  finish(ops: FinishOp[]): Promise<FinishResult[]>;
   /** Round trips made so far (for benchmarks). */
   roundTrips(): number;
   close(): Promise<void>;

@@ -296,6 +296,92 @@ export function conformanceSuite(name: string, makeStore: () => StateStore | Pro
       expect(decisionOf([inBatch[1]!]).duplicate).toBe(true);
     });
 
+    it('a batch whose store died after its inserts, before its taps were claimed, counts them once when it is replayed', async () => {
+      const store = await makeStore();
+      const rules = rulesWith({ rules: { msisdn_daily_amount: { enabled: false } } });
+      const big = { kind: 'tap' as const, tap: tap({ t: T0, amount: 600_000 }), source: 'taps/0/1' };
+      const dying: StateStore = {
+        ...store,
+        lookupTaps: (ids) => store.lookupTaps(ids),
+        execute: (parts) => store.execute(parts),
+        finish: () => Promise.reject(new Error('store went away before the claims')),
+      };
+      await expect(harness(dying, rules).send(big)).rejects.toThrow('before the claims');
+      const h = harness(store, rules);
+      const decided = await h.send(big);
+      expect(decided[0]).toMatchObject({ kind: 'decision', replay: false });
+      expect(decisionOf(decided).duplicate).toBeUndefined();
+      // the replay is the same record again: its stored first decision
+      expect((await h.send(big))[0]).toMatchObject({
+        kind: 'decision',
+        replay: true,
+        decision: decisionOf(decided),
+      });
+      // ₩600,000 counted once: ₩600,001 in the month, under the cap (twice would be ₩1,200,001)
+      expect(decisionOf(await h.send(tap({ t: T0 + SEC, amount: 1 }))).rules).toEqual([]);
+    });
+
+    it('a conflicting copy dated after its entities moved past the original changes no window or month sum', async () => {
+      const h = await setup(rulesWith({ rules: { msisdn_daily_amount: { enabled: false } } }));
+      const original = tap({ t: T0, amount: 600_000 });
+      await h.send(original);
+      // Two days later, out of every window: the copy's events are new to its entities, so they are
+      // applied before its claim finds the original, then taken back.
+      const copy = { ...original, occurred_at: T0 + 2 * DAY, amount: 500_000 };
+      expect((await h.send(copy))[0]).toMatchObject({ kind: 'rejected', code: 'DUPLICATE_CONFLICT' });
+      const probe = decisionOf(await h.send(tap({ t: T0 + 2 * DAY + SEC, amount: 1 })));
+      expect(probe.rules).toEqual([]); // ₩600,001 this month, not ₩1,100,001
+      expect(probe.reasons).toEqual([]);
+    });
+
+    it('the same record decided by two workers at once (a rebalance): the one claiming second leaves the events in place', async () => {
+      const store = await makeStore();
+      const rules = rulesWith({ rules: { msisdn_daily_amount: { enabled: false } } });
+      const rec = { kind: 'tap' as const, tap: tap({ t: T0, amount: 600_000 }), source: 'taps/3/42' };
+      // The old owner applies the record's inserts, then stalls before its claim; the new owner reads
+      // the same record, finds its events, and claims it first.
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const stalled: StateStore = {
+        ...store,
+        lookupTaps: (ids) => store.lookupTaps(ids),
+        execute: (parts) => store.execute(parts),
+        finish: async (ops) => {
+          await gate;
+          return store.finish(ops);
+        },
+      };
+      const oldOwner = harness(stalled, rules).send(rec);
+      await new Promise((r) => setTimeout(r, 50));
+      const decided = decisionOf(await harness(store, rules).send(rec));
+      release();
+      expect((await oldOwner)[0]).toMatchObject({ kind: 'decision', replay: true, decision: decided });
+      // ₩600,000 still counted: ₩500,000 more is over the cap
+      const probe = decisionOf(await harness(store, rules).send(tap({ t: T0 + SEC, amount: 500_000 })));
+      expect(probe.rules).toEqual(['monthly_cap']);
+    });
+
+    it('a tap claimed before a batch died, without its decision, is decided when it comes again, and that decision stays', async () => {
+      const store = await makeStore();
+      const h = harness(store);
+      const t = tap({ t: T0 });
+      // What a batch in which an adjustment named this tap leaves when it dies between its round
+      // trips: the claim (with the batch's operations) and no decision.
+      const claimOnly: StateStore = {
+        ...store,
+        lookupTaps: (ids) => store.lookupTaps(ids),
+        execute: (parts) => store.execute(parts),
+        finish: () => Promise.reject(new Error('store went away before the decisions')),
+      };
+      const refund = adjustment({ t: T0 + MIN, tap_id: t.tap_id, kind: 'REFUND', amount: 100 });
+      await expect(harness(claimOnly).send(t, refund)).rejects.toThrow('before the decisions');
+      expect((await store.lookupTaps([t.tap_id]))[0]).toMatchObject({ decision: null });
+      const decided = decisionOf(await h.send(t));
+      expect(decided.duplicate).toBeUndefined();
+      expect((await store.lookupTaps([t.tap_id]))[0]?.decision).toEqual(decided);
+      expect(decisionOf(await h.send(t))).toEqual({ ...decided, duplicate: true });
+    });
+
     it('late events: up to 10 minutes behind count exactly; older ones are decided and marked late', async () => {
       const h = await setup();
       for (let i = 0; i < 5; i++) await h.send(tap({ t: T0 + 10 * MIN + i * SEC }));
