@@ -22,10 +22,11 @@
  *    set tap_id by occurred_at (the month's taps dated after a tap: O(log n + later)). Whenever the
  *    phone key is written their TTL is made at least the phone's (up to a day more), so they never
  *    expire before it.
- *  - tap index `{t:…}`: the entry, then NL and the first decision's JSON once recorded (the first
- *    decision stays, as SET NX did on the separate decision key this replaces). Claimed with SET NX
- *    GET, no script. The entry is a JSON array (layout.ts ENTRY_FIELDS), a third smaller than the
- *    object.
+ *  - tap index `{t:…}`: the entry, then NL and the first decision's JSON (the first decision stays,
+ *    as SET NX did on the separate decision key this replaces). Written with its decision by one SET
+ *    NX GET, no script; a tap an adjustment of its batch names is claimed alone first, and its
+ *    decision appended by recordDecision. The entry is a JSON array (layout.ts ENTRY_FIELDS), a third
+ *    smaller than the object.
  */
 
 /**
