@@ -15,8 +15,11 @@ import {
   type EntityType,
   type Hold,
   type MonthTap,
+  type TapIndexEntry,
 } from './entityState.ts';
+import type { Decision } from '../schemas/types.ts';
 import type {
+  ClaimResult,
   EntityRef,
   FinishOp,
   FinishResult,
@@ -139,15 +142,20 @@ export function createMemoryStore(): MemoryStore {
     } else map.set(id, { value: state, expiresAt });
   };
 
+  /** The tap's index entry created (with its first decision, if given) unless the tap_id is there. */
+  const claim = (tapId: string, entry: TapIndexEntry, ttlMs: number, decision?: Decision): ClaimResult => {
+    advance(entry.occurred_at);
+    const found = liveTap(tapId);
+    if (found >= 0) return { op: 'claimTap', status: 'seen', ...record(tapId, found) };
+    const slot = taps.insert(tapId, entry, entry.occurred_at + ttlMs);
+    if (decision) taps.setDecision(slot, decision);
+    return { op: 'claimTap', status: 'new' };
+  };
+
   function apply(op: StoreOp): StoreResult {
     switch (op.op) {
-      case 'claimTap': {
-        advance(op.entry.occurred_at);
-        const found = liveTap(op.tapId);
-        if (found >= 0) return { op: 'claimTap', status: 'seen', ...record(op.tapId, found) };
-        taps.insert(op.tapId, op.entry, op.entry.occurred_at + op.ttlMs);
-        return { op: 'claimTap', status: 'new' };
-      }
+      case 'claimTap':
+        return claim(op.tapId, op.entry, op.ttlMs);
       case 'insertEvent': {
         const t = op.event[1];
         advance(t);
@@ -195,17 +203,9 @@ export function createMemoryStore(): MemoryStore {
       for (const op of ops) {
         let result: FinishResult = null;
         switch (op.op) {
-          case 'claimDecided': {
-            advance(op.entry.occurred_at);
-            const found = liveTap(op.tapId);
-            if (found >= 0) result = { op: 'claimTap', status: 'seen', ...record(op.tapId, found) };
-            else {
-              const slot = taps.insert(op.tapId, op.entry, op.entry.occurred_at + op.ttlMs);
-              taps.setDecision(slot, op.decision);
-              result = { op: 'claimTap', status: 'new' };
-            }
+          case 'claimDecided':
+            result = claim(op.tapId, op.entry, op.ttlMs, op.decision);
             break;
-          }
           case 'recordDecision': {
             const found = liveTap(op.tapId);
             if (found >= 0 && !taps.hasDecision(found)) taps.setDecision(found, op.decision);

@@ -55,9 +55,8 @@ local function loadAt(raw)
 end
 -- header fields and the events part, or nil when the key is absent (the rarer scripts)
 local function load(raw)
-  if not raw then return nil, '' end
-  local p = eventsAt(raw)
-  return split(string.sub(raw, 1, p - 1)), string.sub(raw, p)
+  local f, ev, p = loadAt(raw)
+  return f, string.sub(ev, p)
 end
 -- occurred_at of the event starting at p (an RS)
 local function timeAt(ev, p)
@@ -178,8 +177,10 @@ local function phoneHead(f)
   if string.byte(mos, 1) == 123 then mos = encodeMonths(cjson.decode(mos)) end
   return tonumber(f[1]), tonumber(f[2]), mos, f[4] or '', f[5] or ''
 end
-local function phoneOut(m, c, mo, h, ad, ev)
-  return tostring(m) .. US .. tostring(c) .. US .. mo .. US .. h .. US .. ad .. ev
+-- m and c as numbers, or as the text insertPhoneEvent writes back; add: an event appended (one
+-- concatenation, so the window is copied once)
+local function phoneOut(m, c, mo, h, ad, ev, add)
+  return tostring(m) .. US .. tostring(c) .. US .. mo .. US .. h .. US .. ad .. ev .. (add or '')
 end
 -- The month-tap keys must outlive the phone key, whose TTL this write sets to ttl. They get ttl plus
 -- a day once theirs is below ttl (or unset: a key just created), so most taps read one TTL instead of
@@ -269,8 +270,7 @@ if monthCount(mos) > 3 then
   if trimMonths(mo) then mos = encodeMonths(mo) end
 end
 local mt, ct = headText(f, moved, cut, ARGV[3], ARGV[10])
-local out = mt .. US .. ct .. US .. mos .. US .. hs .. US .. ads .. string.sub(ev, liveFrom(ev, p, cut)) ..
-  ((not found and t > cut) and ARGV[1] or '')
+local out = phoneOut(mt, ct, mos, hs, ads, string.sub(ev, liveFrom(ev, p, cut)), (not found and t > cut) and ARGV[1])
 redis.call('SET', KEYS[1], out, 'PX', ARGV[5])
 if mos ~= '' then renewAux(tonumber(ARGV[5])) end
 local later = {}

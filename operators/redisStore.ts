@@ -142,14 +142,20 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
     const { entry, decision } = parseTapIndex(raw);
     return { entry, decision: decision === null ? null : (JSON.parse(decision) as Decision) };
   };
+  /** A tap index entry created unless the tap_id exists (Redis 7: NX with GET answers what is there). */
+  const claim = (pipe: Commands, tapId: string, value: string, ttlMs: number) =>
+    pipe.command('SET', tapKey(tapId), value, 'PX', ttlMs, 'NX', 'GET');
+  const claimResult = (r: Reply): NonNullable<FinishResult> =>
+    r === null
+      ? { op: 'claimTap', status: 'new' }
+      : { op: 'claimTap', status: 'seen', ...tapRecord(r as string) };
 
   async function executePart(ops: readonly StoreOp[]): Promise<StoreResult[]> {
     const pipe = new Commands(connection);
     for (const op of ops) {
       switch (op.op) {
         case 'claimTap':
-          // Redis 7: NX with GET answers the existing value (nil when this call created the key).
-          pipe.command('SET', tapKey(op.tapId), packEntry(op.entry), 'PX', op.ttlMs, 'NX', 'GET');
+          claim(pipe, op.tapId, packEntry(op.entry), op.ttlMs);
           break;
         case 'insertEvent': {
           const ev = op.event;
@@ -200,10 +206,8 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
     return ops.map((op, i): StoreResult => {
       const r = res[i];
       switch (op.op) {
-        case 'claimTap': {
-          if (r === null) return { op: 'claimTap', status: 'new' };
-          return { op: 'claimTap', status: 'seen', ...tapRecord(r as string) };
-        }
+        case 'claimTap':
+          return claimResult(r!);
         case 'insertEvent': {
           const [inserted, prev, state, later] = r as [number, string, string, string[]?];
           return {
@@ -241,16 +245,8 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
       for (const op of ops) {
         switch (op.op) {
           case 'claimDecided':
-            // The entry and its first decision in one write (Redis 7: NX with GET answers what is there).
-            pipe.command(
-              'SET',
-              tapKey(op.tapId),
-              `${packEntry(op.entry)}\n${JSON.stringify(op.decision)}`,
-              'PX',
-              op.ttlMs,
-              'NX',
-              'GET',
-            );
+            // The entry and its first decision in one write.
+            claim(pipe, op.tapId, `${packEntry(op.entry)}\n${JSON.stringify(op.decision)}`, op.ttlMs);
             break;
           case 'recordDecision':
             pipe.script('recordDecision', tapKey(op.tapId), JSON.stringify(op.decision));
@@ -272,13 +268,7 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
         }
       }
       const res = await run(pipe);
-      return ops.map((op, i): FinishResult => {
-        if (op.op !== 'claimDecided') return null;
-        const r = res[i];
-        return r === null
-          ? { op: 'claimTap', status: 'new' }
-          : { op: 'claimTap', status: 'seen', ...tapRecord(r as string) };
-      });
+      return ops.map((op, i): FinishResult => (op.op === 'claimDecided' ? claimResult(res[i]!) : null));
     },
     async close() {
       await connection.close();
