@@ -1,7 +1,11 @@
 /**
- * patches/kafkajs+2.2.4.patch (applied by `npm ci` through patch-package): the producer groups a
- * send's messages by partition in one pass. The original copied a partition's array once per message,
- * a quadratic cost that was 14% of the worker's allocated bytes (docs/BENCHMARKS.md).
+ * patches/kafkajs+2.2.4.patch (applied by `npm ci` through patch-package):
+ *  - the producer groups a send's messages by partition in one pass. The original copied a partition's
+ *    array once per message, a quadratic cost that was 14% of the worker's allocated bytes
+ *    (docs/BENCHMARKS.md);
+ *  - the request queue's throttle check is never scheduled with a negative delay. Unthrottled, kafkajs
+ *    computed minus the epoch time, which Node 24 reports as a TimeoutNegativeWarning on every
+ *    connection (kafkajs issue #1751), in the stderr of every worker, sink and command.
  */
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
@@ -18,6 +22,14 @@ type Group = (args: {
   partitioner: (args: { message: Message }) => number;
 }) => Record<string, Message[]>;
 const group = require(modulePath) as Group;
+
+interface RequestQueueLike {
+  scheduleCheckPendingRequests(): void;
+  throttleCheckTimeoutId: NodeJS.Timeout | null;
+}
+const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as new (
+  options: Record<string, unknown>,
+) => RequestQueueLike;
 
 describe('kafkajs groupMessagesPerPartition (patched)', () => {
   it('is the patched one-pass version', () => {
@@ -51,5 +63,33 @@ describe('kafkajs groupMessagesPerPartition (patched)', () => {
       partitioner: () => 0,
     });
     expect(grouped).toEqual({});
+  });
+});
+
+describe('kafkajs RequestQueue throttle check (patched)', () => {
+  it('schedules the unthrottled check without a negative delay, so Node emits no warning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const queue = new RequestQueue({
+        instrumentationEmitter: null,
+        maxInFlightRequests: 1,
+        requestTimeout: 1_000,
+        enforceRequestTimeout: true,
+        clientId: 'test',
+        broker: '127.0.0.1:9092',
+        logger: { debug() {}, info() {}, warn() {}, error() {} },
+        isConnected: () => false,
+      });
+      queue.scheduleCheckPendingRequests();
+      expect(queue.throttleCheckTimeoutId).not.toBeNull();
+      clearTimeout(queue.throttleCheckTimeoutId!);
+      // Node emits process warnings on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.name === 'TimeoutNegativeWarning')).toEqual([]);
   });
 });
