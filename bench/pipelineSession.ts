@@ -10,6 +10,7 @@ import { watchDecisions, type DecisionWatch } from './decisionWatch.ts';
 import type { BenchContext } from './harness.ts';
 import { createTopics, deleteTopics } from './kafkaTopics.ts';
 import { deleteByPrefix } from './redisKeys.ts';
+import { freePort } from './workerMetrics.ts';
 import {
   benchTopics,
   isNotImplemented,
@@ -25,6 +26,8 @@ export interface PipelineSession {
   tag: string;
   topics: TopologyTopics;
   workers: WorkerChild[];
+  /** Each worker's /metrics port (bench/workerMetrics.ts reads its cycle profile). */
+  metricsPorts: number[];
   watch: DecisionWatch;
   rss: RssSample[];
   /** Awaits `work` unless a worker dies first (BenchSkip while `tapline run` is a stub). */
@@ -51,6 +54,7 @@ export async function openPipelineSession(
   const created = Object.values(topics).filter((t) => t !== inputTopic);
   await createTopics(kafka, created);
   const children: WorkerChild[] = [];
+  const metricsPorts: number[] = [];
   let sampler: ReturnType<typeof sampleRss> | undefined;
   let watch: DecisionWatch | undefined;
   const close = async () => {
@@ -71,8 +75,12 @@ export async function openPipelineSession(
   };
   try {
     const script = workerScript ?? ctx.options.get('worker-script');
-    for (let i = 0; i < workers; i++)
-      children.push(startWorkerProcess(workerEnv(ctx, tag, topics, i), script));
+    for (let i = 0; i < workers; i++) {
+      const port = await freePort();
+      metricsPorts.push(port);
+      const env = { ...workerEnv(ctx, tag, topics, i), TAPLINE_METRICS_PORT: String(port) };
+      children.push(startWorkerProcess(env, script));
+    }
     sampler = sampleRss(children[0]!.pid);
     watch = await whileWorkersRun(
       children,
@@ -86,6 +94,7 @@ export async function openPipelineSession(
     tag,
     topics,
     workers: children,
+    metricsPorts,
     watch,
     rss: sampler.samples,
     guard: (work) => whileWorkersRun(children, work),

@@ -6,7 +6,7 @@
  * in the same invocation, the 1-worker figure is also given as a share of the transactional passthrough
  * (target: at least 50%). Each measurement also gives the CPU microseconds per tap of every process of
  * the pipeline and of the whole machine (bench/cpuAccount.ts), and the throughput the cores would allow
- * at that cost.
+ * at that cost; the 1-worker measurement, where its cycle's time goes (bench/workerMetrics.ts).
  */
 import { availableParallelism } from 'node:os';
 import type { Kafka } from 'kafkajs';
@@ -14,6 +14,7 @@ import { cpuPerUnit, pipelineProcesses, sampleCpu, WATCHER } from './cpuAccount.
 import { defineBenchmark, intOption, type BenchContext, type Figure } from './harness.ts';
 import { benchKafka, createPreloadedTopic, deleteTopics } from './kafkaTopics.ts';
 import { openPipelineSession } from './pipelineSession.ts';
+import { cycleFigures, readCycleProfile } from './workerMetrics.ts';
 
 /** A topic preloaded with taps for a benchmark's runs, and what the runs need to know of it. */
 export interface Prepared {
@@ -82,6 +83,9 @@ export const benchmark = defineBenchmark<Prepared>({
         const label = `${workers} worker${workers > 1 ? 's' : ''}`;
         figures.push({ metric: label, unit: 'taps/s', value: rate, better: 'higher' });
         figures.push(...cpuFigures(label, cpuPerUnit(cpu.samples, first, last, p.ids.length)));
+        // Where one worker's cycle goes (with two, each one's cycle includes the other's rebalance).
+        if (workers === 1)
+          figures.push(...cycleFigures(label, await readCycleProfile(session.metricsPorts[0]!)));
       } finally {
         cpu.stop();
         await session.close();

@@ -68,7 +68,8 @@ export function workerEnv(ctx: BenchContext, tag: string, topics: TopologyTopics
     TOPIC_ADJUSTMENTS_RETRY: topics.adjustmentsRetry,
     TAPLINE_WORKER_GROUP: `bench-${tag}-workers`,
     TAPLINE_WORKER_ID: `bench-${tag}-w${index}`,
-    // Several workers on one machine: no fixed metrics port to collide on.
+    // Several workers on one machine: no fixed port to collide on. A pipeline session gives each worker
+    // a free metrics port of its own (bench/pipelineSession.ts).
     TAPLINE_METRICS_PORT: '0',
     TAPLINE_QUERY_PORT: '0',
   };

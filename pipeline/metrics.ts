@@ -18,6 +18,7 @@ export interface WorkerMetrics {
   groupRejoins: Counter;
   decisionLatencySeconds: Histogram;
   commitVisibleSeconds: Histogram;
+  cyclePhaseSeconds: Histogram<'phase'>;
   consumerLag: Gauge<'topic' | 'partition'>;
   inflight: Gauge;
 }
@@ -88,6 +89,18 @@ export function createWorkerMetrics(): WorkerMetrics {
         'From a commit returning to the group offset fetch showing its offsets (the commit markers written); ' +
         'a rebalance waits for it',
       buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 5, 30],
+      registers: [registry],
+    }),
+    cyclePhaseSeconds: new Histogram({
+      name: 'tapline_cycle_phase_seconds',
+      help:
+        "Time of each phase of a fetch's cycle, one after the other: fetch (from the previous commit showing " +
+        'to the next records handed over: the fetch, or waiting for records), decide (the detector call for ' +
+        "the fetch's batches, Redis included, retries too), produce (the transaction's output records), " +
+        'offsets (the consumed offsets added to the transaction), membership (the check that the group still ' +
+        'counts this worker), commit; then tapline_commit_visible_seconds',
+      labelNames: ['phase'],
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5],
       registers: [registry],
     }),
     decisionLatencySeconds: new Histogram({

@@ -127,6 +127,9 @@ interface TopicPartition {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Seconds since `since` (process.hrtime.bigint()). */
+const secondsSince = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e9;
+
 function headerNumber(
   headers: EachBatchPayload['batch']['messages'][number]['headers'],
   name: string,
@@ -240,12 +243,20 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }, REJOIN_MS);
   }
   const resumeTimers = new Set<NodeJS.Timeout>();
+  /** When the last commit showed in the group's offsets, until the next records are handed over. */
+  let cycleEndedAt: bigint | null = null;
+  const phase = (name: string, since: bigint) =>
+    metrics.cyclePhaseSeconds.observe({ phase: name }, secondsSince(since));
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     if (stopping || !payload.isRunning() || payload.isStale()) return;
     membership.fetched(payload);
     const started = process.hrtime.bigint();
+    if (cycleEndedAt !== null) {
+      phase('fetch', cycleEndedAt);
+      cycleEndedAt = null;
+    }
     let messages = batch.messages;
     if (log.isLevelEnabled('debug'))
       log.debug(
@@ -350,7 +361,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const committedAt = Date.now();
     for (const r of output.decided)
       metrics.decisionLatencySeconds.observe((committedAt - r.timestamp) / 1000);
-    metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    metrics.batchSeconds.observe(secondsSince(started));
     metrics.consumerLag.set(
       { topic: batch.topic, partition: String(batch.partition) },
       Math.max(0, Number(batch.highWatermark) - Number(lastOffset) - 1),
@@ -401,11 +412,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         if (membershipError(e)) membershipLost = e;
       });
     }, heartbeatMs);
+    const since = process.hrtime.bigint();
     try {
       for (let attempt = 0; ; attempt++) {
         try {
           const outputs = await topology.processBatches(live.map((b) => b.records));
           if (membershipLost) throw membershipLost;
+          phase('decide', since);
           if (attempt > 0)
             log.info({ ...where, attempts: attempt + 1 }, 'batch decided after retries; resuming');
           failing = false;
@@ -496,7 +509,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   async function awaitCommitVisible(committed: PartitionOffset[]): Promise<void> {
     const since = process.hrtime.bigint();
     const result = await awaitVisible(committed, { read: readOffsets });
-    metrics.commitVisibleSeconds.observe(Number(process.hrtime.bigint() - since) / 1e9);
+    metrics.commitVisibleSeconds.observe(secondsSince(since));
+    cycleEndedAt = process.hrtime.bigint();
     if (!result.visible)
       log.warn(
         { pending: result.pending, reads: result.reads, err: result.lastError },
@@ -520,6 +534,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       offset: String(BigInt(m.lastOffset) + 1n),
     }));
     let transaction: Awaited<ReturnType<Producer['transaction']>>;
+    let since = process.hrtime.bigint();
+    const lap = (name: string) => {
+      phase(name, since);
+      since = process.hrtime.bigint();
+    };
     try {
       transaction = await producer.transaction();
     } catch (e) {
@@ -546,12 +565,16 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         list.push({ partition, offset });
         offsets.set(topic, list);
       }
+      lap('produce');
       await transaction.sendOffsets({
         consumerGroupId: options.groupId,
         topics: [...offsets].map(([topic, partitions]) => ({ topic, partitions })),
       });
+      lap('offsets');
       await membership.confirm(members.map((m) => m.payload));
+      lap('membership');
       await transaction.commit();
+      lap('commit');
       log.debug(
         {
           batches: members.length,

@@ -182,6 +182,17 @@ describe('tapline worker on Kafka and Redis', () => {
       const calls = Number(/tapline_batches_per_decision_count (\d+)/.exec(metrics)?.[1]);
       expect(calls).toBeGreaterThan(0);
       expect(calls - single).toBeGreaterThan(0);
+      // Every committed group went through each phase of its cycle once, in order, and each decision
+      // call was timed; every commit but the last was followed by a fetch.
+      const count = (series: string) => Number(new RegExp(`^${series} (\\d+)$`, 'm').exec(metrics)?.[1]);
+      const phaseCount = (name: string) => count(`tapline_cycle_phase_seconds_count\\{phase="${name}"\\}`);
+      const commits = count('tapline_commit_visible_seconds_count');
+      expect(commits).toBeGreaterThan(1);
+      for (const name of ['produce', 'offsets', 'membership', 'commit'])
+        expect(phaseCount(name)).toBe(commits);
+      expect(phaseCount('decide')).toBe(calls);
+      expect(phaseCount('fetch')).toBeGreaterThanOrEqual(commits - 1);
+      expect(phaseCount('fetch')).toBeLessThanOrEqual(commits);
       expect((await fetch(`http://127.0.0.1:${worker.metricsPort}/readyz`)).status).toBe(200);
       expect((await fetch(`http://127.0.0.1:${worker.metricsPort}/healthz`)).status).toBe(200);
     } finally {
