@@ -12,6 +12,7 @@ import { produceSteady } from './decisionWatch.ts';
 import { benchKafka } from './kafkaTopics.ts';
 import { openPipelineSession, type PipelineSession } from './pipelineSession.ts';
 import { loadTapEncoder, syntheticTaps, type LoadedEncoder } from './taps.ts';
+import { cycleFigures, profileBetween, readCycleProfile } from './workerMetrics.ts';
 import type { Tap } from '../schemas/types.ts';
 
 interface Prepared {
@@ -76,6 +77,7 @@ function latencyBenchmark(name: string, title: string, script?: string) {
         const probes = await session.guard(warmUp(session, p.kafka, next, p.encoder.encode));
         ctx.log(`latency: worker answered after ${probes} probe taps`);
         for (const rate of rates) {
+          const cyclesBefore = await readCycleProfile(session.metricsPorts[0]!);
           const sent = await session.guard(
             produceSteady(p.kafka, session.topics.taps, rate, seconds, next, p.encoder.encode),
           );
@@ -99,6 +101,9 @@ function latencyBenchmark(name: string, title: string, script?: string) {
               better: 'lower',
             },
           );
+          // Where the worker's cycles went at this rate (none for the echo stand-in).
+          const cycles = profileBetween(cyclesBefore, await readCycleProfile(session.metricsPorts[0]!));
+          figures.push(...cycleFigures(`${rate}/s`, cycles));
           ctx.log(
             `latency ${rate}/s: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`,
           );

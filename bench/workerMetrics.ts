@@ -33,8 +33,8 @@ export const CYCLE_PHASES = [
 export interface CycleProfile {
   /** Committed cycles (one per fetch). */
   cycles: number;
-  /** Records consumed per cycle. */
-  recordsPerCycle: number;
+  /** Records consumed. */
+  records: number;
   /** Seconds spent in each phase, summed over the worker's life. */
   seconds: Map<(typeof CYCLE_PHASES)[number], number>;
 }
@@ -48,7 +48,7 @@ function series(metrics: string, name: string): number | undefined {
 /** The cycle profile in a worker's Prometheus text, or undefined when it has none (a stand-in worker). */
 export function cycleProfile(metrics: string): CycleProfile | undefined {
   const cycles = series(metrics, 'tapline_commit_visible_seconds_count');
-  if (!cycles) return undefined;
+  if (cycles === undefined) return undefined;
   let records = 0;
   for (const m of metrics.matchAll(/^tapline_records_in_total\{[^}]*\} ([0-9.eE+-]+)$/gm))
     records += Number(m[1]);
@@ -60,7 +60,19 @@ export function cycleProfile(metrics: string): CycleProfile | undefined {
         : series(metrics, `tapline_cycle_phase_seconds_sum{phase="${phase}"}`);
     seconds.set(phase, sum ?? 0);
   }
-  return { cycles, recordsPerCycle: records / cycles, seconds };
+  return { cycles, records, seconds };
+}
+
+/** The cycles between two readings of one worker's profile (undefined when either is). */
+export function profileBetween(
+  before: CycleProfile | undefined,
+  after: CycleProfile | undefined,
+): CycleProfile | undefined {
+  if (!before || !after) return undefined;
+  const seconds = new Map(
+    [...after.seconds].map(([phase, s]) => [phase, s - (before.seconds.get(phase) ?? 0)] as const),
+  );
+  return { cycles: after.cycles - before.cycles, records: after.records - before.records, seconds };
 }
 
 /** Reads a worker's /metrics and gives its cycle profile, or undefined when it cannot. */
@@ -73,12 +85,15 @@ export async function readCycleProfile(port: number): Promise<CycleProfile | und
   }
 }
 
-/** Figures: records per cycle, and each phase's mean milliseconds per cycle and share of the cycle. */
+/**
+ * Figures: records per cycle, each phase's mean milliseconds per cycle, and decide's share of the
+ * cycle; none without a profile or without a cycle.
+ */
 export function cycleFigures(label: string, profile: CycleProfile | undefined): Figure[] {
-  if (!profile) return [];
+  if (!profile || profile.cycles <= 0) return [];
   const total = [...profile.seconds.values()].reduce((a, b) => a + b, 0);
   const figures: Figure[] = [
-    { metric: `cycle, ${label}: taps per fetch`, unit: 'taps', value: profile.recordsPerCycle },
+    { metric: `cycle, ${label}: taps per fetch`, unit: 'taps', value: profile.records / profile.cycles },
   ];
   for (const [phase, seconds] of profile.seconds) {
     figures.push({

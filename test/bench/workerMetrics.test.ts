@@ -5,7 +5,7 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createWorkerMetrics } from '../../pipeline/metrics.ts';
-import { cycleFigures, cycleProfile, freePort } from '../../bench/workerMetrics.ts';
+import { cycleFigures, cycleProfile, freePort, profileBetween } from '../../bench/workerMetrics.ts';
 
 describe('cycleProfile', () => {
   it('sums each phase over the cycles, from the worker’s own registry', async () => {
@@ -28,7 +28,7 @@ describe('cycleProfile', () => {
 
     const profile = cycleProfile(await metrics.registry.metrics());
     expect(profile?.cycles).toBe(2);
-    expect(profile?.recordsPerCycle).toBe(200);
+    expect(profile?.records).toBe(400);
     expect(profile?.seconds.get('decide')).toBeCloseTo(0.12, 9);
     expect(profile?.seconds.get('produce')).toBeCloseTo(0.03, 9);
     expect(profile?.seconds.get('visible')).toBeCloseTo(0.008, 9);
@@ -43,11 +43,33 @@ describe('cycleProfile', () => {
     expect(figures.get('cycle, 1 worker: decide share')).toBeCloseTo((120 / 166) * 100, 6);
   });
 
-  it('gives nothing for a worker that never committed (a stand-in, or no metrics)', async () => {
+  it('gives no figures for a worker without the metrics (a stand-in) or without a commit yet', async () => {
     const metrics = createWorkerMetrics();
-    expect(cycleProfile(await metrics.registry.metrics())).toBeUndefined();
+    const fresh = cycleProfile(await metrics.registry.metrics());
+    expect(fresh?.cycles).toBe(0);
+    expect(cycleFigures('1 worker', fresh)).toEqual([]);
     expect(cycleProfile('')).toBeUndefined();
     expect(cycleFigures('1 worker', undefined)).toEqual([]);
+  });
+
+  it('gives the cycles between two readings, the first taken before any commit', async () => {
+    const metrics = createWorkerMetrics();
+    const before = cycleProfile(await metrics.registry.metrics());
+    metrics.recordsIn.inc({ topic: 'taps' }, 50);
+    metrics.cyclePhaseSeconds.observe({ phase: 'decide' }, 0.01);
+    metrics.commitVisibleSeconds.observe(0.001);
+    const middle = cycleProfile(await metrics.registry.metrics());
+    metrics.recordsIn.inc({ topic: 'taps' }, 30);
+    metrics.cyclePhaseSeconds.observe({ phase: 'decide' }, 0.02);
+    metrics.commitVisibleSeconds.observe(0.003);
+    const after = cycleProfile(await metrics.registry.metrics());
+
+    expect(profileBetween(before, middle)).toMatchObject({ cycles: 1, records: 50 });
+    const second = profileBetween(middle, after);
+    expect(second).toMatchObject({ cycles: 1, records: 30 });
+    expect(second?.seconds.get('decide')).toBeCloseTo(0.02, 9);
+    expect(second?.seconds.get('visible')).toBeCloseTo(0.003, 9);
+    expect(profileBetween(undefined, after)).toBeUndefined();
   });
 });
 
