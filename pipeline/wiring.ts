@@ -194,6 +194,7 @@ export async function startWorkerFromConfig(config: Config, logger: Logger): Pro
       retryTopic: t.adjustmentsRetry,
       maxInflight: config.worker.maxInflight,
       sessionTimeoutMs: config.worker.sessionTimeoutMs,
+      fetchMaxBytes: config.worker.fetchMaxBytes,
     });
   } catch (e) {
     redis.disconnect();

@@ -52,6 +52,8 @@ export interface WorkerOptions {
   lagIntervalMs?: number;
   /** How long the group waits for a silent member before moving its partitions. @default 30000 */
   sessionTimeoutMs?: number;
+  /** Bytes per fetch, a quarter of it per partition (fetchLimits). @default 262144 */
+  fetchMaxBytes?: number;
 }
 
 export interface RunningWorker {
@@ -78,6 +80,14 @@ const REJOIN_MS = 2_000;
  * committed in one transaction. More than the partitions a worker owns is harmless.
  */
 const FETCH_PARTITIONS = 64;
+/**
+ * kafkajs's fetch limits for `fetchMaxBytes` per fetch: a quarter of it per partition, so a worker
+ * owning four partitions or more still fills a fetch from several of them.
+ */
+export function fetchLimits(fetchMaxBytes = 262_144): { maxBytes: number; maxBytesPerPartition: number } {
+  return { maxBytes: fetchMaxBytes, maxBytesPerPartition: Math.floor(fetchMaxBytes / 4) };
+}
+
 /** Delay before attempt `attempt + 1` of a failing batch: doubling from 100 ms, capped at 5 s. */
 export function retryDelayMs(attempt: number): number {
   return Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(attempt, 16));
@@ -149,10 +159,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     readUncommitted: false,
     // A fetch's records are decided and held together (one transaction per fetch), so its size sets the
     // worker's working set under a backlog: 1 MiB per partition (kafkajs's default 10 MiB per fetch)
-    // peaked near 900 MB RSS. 64 KiB per partition and 256 KiB per fetch (about 2,400 taps) cost no
-    // more CPU per tap (docs/BENCHMARKS.md, worker memory).
-    maxBytesPerPartition: 65_536,
-    maxBytes: 262_144,
+    // peaked near 900 MB RSS. 64 KiB per partition and 256 KiB per fetch by default
+    // (TAPLINE_FETCH_MAX_BYTES; docs/BENCHMARKS.md, worker memory and the worker's cycle).
+    ...fetchLimits(options.fetchMaxBytes),
     maxWaitTimeInMs: 50,
     sessionTimeout,
     heartbeatInterval: heartbeatMs,

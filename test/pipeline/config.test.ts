@@ -32,6 +32,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ TAPLINE_SESSION_TIMEOUT_MS: '5999' })).toThrow(/TAPLINE_SESSION_TIMEOUT_MS/);
   });
 
+  it('takes the fetch size a worker decides and commits at a time, within bounds', () => {
+    expect(loadConfig({}).config.worker.fetchMaxBytes).toBe(262_144);
+    expect(loadConfig({ TAPLINE_FETCH_MAX_BYTES: '524288' }).config.worker.fetchMaxBytes).toBe(524_288);
+    expect(() => loadConfig({ TAPLINE_FETCH_MAX_BYTES: '1000' })).toThrow(/TAPLINE_FETCH_MAX_BYTES/);
+    expect(() => loadConfig({ TAPLINE_FETCH_MAX_BYTES: '64MiB' })).toThrow(/TAPLINE_FETCH_MAX_BYTES/);
+  });
+
   it('refuses development secrets in production, without echoing secrets', () => {
     let error: unknown;
     try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { produceChunks, retryDelayMs } from '../../pipeline/worker.ts';
+import { fetchLimits, produceChunks, retryDelayMs } from '../../pipeline/worker.ts';
 
 const msg = (bytes: number) => ({ key: 'k', value: Buffer.alloc(bytes) });
 
@@ -28,5 +28,16 @@ describe('retryDelayMs', () => {
   it('doubles from 100 ms and stays at 5 s however long the outage', () => {
     expect([0, 1, 2, 3, 4, 5, 6].map(retryDelayMs)).toEqual([100, 200, 400, 800, 1600, 3200, 5000]);
     expect(retryDelayMs(10_000)).toBe(5000);
+  });
+});
+
+describe('fetchLimits', () => {
+  it('keeps the measured default: 256 KiB per fetch, 64 KiB per partition', () => {
+    expect(fetchLimits()).toEqual({ maxBytes: 262_144, maxBytesPerPartition: 65_536 });
+  });
+
+  it('gives a quarter of the fetch to each partition', () => {
+    expect(fetchLimits(524_288)).toEqual({ maxBytes: 524_288, maxBytesPerPartition: 131_072 });
+    expect(fetchLimits(100_001)).toEqual({ maxBytes: 100_001, maxBytesPerPartition: 25_000 });
   });
 });
