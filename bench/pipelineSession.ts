@@ -10,7 +10,7 @@ import { watchDecisions, type DecisionWatch } from './decisionWatch.ts';
 import type { BenchContext } from './harness.ts';
 import { createTopics, deleteTopics } from './kafkaTopics.ts';
 import { deleteByPrefix } from './redisKeys.ts';
-import { freePort } from './workerMetrics.ts';
+import { freePort } from '../test/support/freePort.ts';
 import {
   benchTopics,
   isNotImplemented,

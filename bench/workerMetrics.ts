@@ -3,21 +3,7 @@
  * a fetch's cycle (tapline_cycle_phase_seconds, and tapline_commit_visible_seconds for the wait after
  * the commit), per cycle, so a figure says where the cycle's time goes as well as how fast it is.
  */
-import { createServer } from 'node:net';
 import type { Figure } from './harness.ts';
-
-/** A port free on 127.0.0.1 right now, for a worker's metrics endpoint. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 /** The phases of a cycle in the order they run; `visible` is tapline_commit_visible_seconds. */
 export const CYCLE_PHASES = [

@@ -2,10 +2,9 @@
  * bench/workerMetrics.ts: a worker's cycle profile read from its Prometheus text, and the figures the
  * scale-out benchmark prints from it.
  */
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createWorkerMetrics } from '../../pipeline/metrics.ts';
-import { cycleFigures, cycleProfile, freePort, profileBetween } from '../../bench/workerMetrics.ts';
+import { cycleFigures, cycleProfile, profileBetween } from '../../bench/workerMetrics.ts';
 
 describe('cycleProfile', () => {
   it('sums each phase over the cycles, from the worker’s own registry', async () => {
@@ -70,18 +69,5 @@ describe('cycleProfile', () => {
     expect(second?.seconds.get('decide')).toBeCloseTo(0.02, 9);
     expect(second?.seconds.get('visible')).toBeCloseTo(0.003, 9);
     expect(profileBetween(undefined, after)).toBeUndefined();
-  });
-});
-
-describe('freePort', () => {
-  it('gives a port that can be listened on', async () => {
-    const port = await freePort();
-    expect(port).toBeGreaterThan(0);
-    const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-    await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 });
