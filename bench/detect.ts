@@ -16,6 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { redisCounters } from './redisCounters.ts';
 import { memoryOfPrefix } from './redisKeys.ts';
 import { takeTaps } from './taps.ts';
 import { createDetector, type DetectorInput } from '../operators/detector.ts';
@@ -110,25 +111,6 @@ async function measure(name: string, store: StateStore): Promise<number> {
   return decided;
 }
 
-interface RedisCounters {
-  calls: number;
-  usec: number;
-  cpuSeconds: number;
-}
-
-async function counters(redis: Redis): Promise<RedisCounters> {
-  const info = (await redis.info('commandstats')) + (await redis.info('cpu'));
-  let calls = 0;
-  let usec = 0;
-  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
-    if (/^(info|scan|unlink|memory|config)/.test(m[1]!)) continue; // the benchmark's own housekeeping
-    calls += Number(m[2]);
-    usec += Number(m[3]);
-  }
-  const cpu = (k: string) => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
-  return { calls, usec, cpuSeconds: cpu('used_cpu_user') + cpu('used_cpu_sys') };
-}
-
 /** Pipelined INCR, one per tap in batches of the same size: nothing per tap is cheaper for Node. */
 async function incrFloor(redis: Redis, prefix: string): Promise<void> {
   const started = performance.now();
@@ -178,9 +160,9 @@ if (process.env['ONLY_MEMORY']) process.exit(0);
 const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
 const keyPrefix = `bench:${randomUUID().slice(0, 8)}:`;
 try {
-  const before = await counters(redis);
+  const before = await redisCounters(redis);
   const decided = await measure('redis', createRedisStore({ redis, keyPrefix }));
-  const after = await counters(redis);
+  const after = await redisCounters(redis);
   const perTap = (x: number) => x / decided;
   console.log(
     `redis    per tap: ${perTap(after.calls - before.calls).toFixed(2)} commands, ` +

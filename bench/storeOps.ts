@@ -15,6 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { redisCounters } from './redisCounters.ts';
 import { deleteByPrefix } from './redisKeys.ts';
 import { takeTaps } from './taps.ts';
 import { createDetector, type DetectorInput } from '../operators/detector.ts';
@@ -90,12 +91,6 @@ const kinds: Array<{ name: string; keep: (op: StoreOp) => boolean; finish: (op: 
   },
 ];
 
-async function cpuSeconds(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  const read = (k: string) => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
-  return read('used_cpu_user') + read('used_cpu_sys');
-}
-
 const batches = await recordOperations();
 const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
 const run = `bench:${randomUUID().slice(0, 8)}:`;
@@ -105,7 +100,7 @@ try {
     const keyPrefix = `${run}${kinds.indexOf(kind)}:`;
     const store = createRedisStore({ redis, keyPrefix });
     let sent = 0;
-    const before = await cpuSeconds(redis);
+    const before = (await redisCounters(redis)).cpuSeconds;
     for (const b of batches) {
       const parts = b.parts.map((p) => p.filter(kind.keep)).filter((p) => p.length > 0);
       const finish = b.finish.filter(kind.finish);
@@ -115,7 +110,7 @@ try {
       if (parts.length > 0) await Promise.all(store.execute(parts));
       if (finish.length > 0) await store.finish(finish);
     }
-    const perOp = (((await cpuSeconds(redis)) - before) * 1e6) / sent;
+    const perOp = (((await redisCounters(redis)).cpuSeconds - before) * 1e6) / sent;
     console.log(`${kind.name.padEnd(24)} ${sent} operations, ${perOp.toFixed(1)} µs of Redis CPU each`);
     console.log(
       `BENCH ${JSON.stringify({ metric: `redis CPU per ${kind.name}`, unit: 'µs', value: perOp, better: 'lower' })}`,
