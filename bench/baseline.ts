@@ -9,16 +9,16 @@
  * the topic, so group join and connection set-up are not counted.
  */
 import type { EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { fetchLimits } from '../pipeline/worker.ts';
 import { cpuPerUnit, sampleCpu } from './cpuAccount.ts';
 import { localKafkaProcess } from './machine.ts';
 import { defineBenchmark, intOption, type BenchContext, type Figure } from './harness.ts';
 import { benchKafka, createPreloadedTopic, createTopics, deleteTopics } from './kafkaTopics.ts';
 
-/** The consumer settings of pipeline/worker.ts; keep them in step. */
+/** The consumer settings of pipeline/worker.ts (its fetch limits taken from it); keep the rest in step. */
 export const workerConsumerSettings = {
   readUncommitted: false,
-  maxBytesPerPartition: 65_536,
-  maxBytes: 262_144,
+  ...fetchLimits(),
   maxWaitTimeInMs: 50,
   sessionTimeout: 30_000,
   heartbeatInterval: 3_000,

@@ -156,11 +156,10 @@ const configSchema = z.object({
      */
     sessionTimeoutMs: z.coerce.number().int().min(6_000).max(1_800_000).default(30_000),
     /**
-     * TAPLINE_FETCH_MAX_BYTES: bytes a worker fetches at a time, a quarter of it per partition. A fetch's
-     * records are decided together and committed in one transaction, so a larger fetch spreads each
-     * transaction's fixed cost over more taps but holds more in memory. 512 KiB against the default on
-     * the benchmark machine: one worker +8% taps/s (median of four pairs, -5% to +14%), two workers
-     * +11% to +22%, peak RSS under a backlog 301 MB against 280 (docs/BENCHMARKS.md, the worker's cycle).
+     * TAPLINE_FETCH_MAX_BYTES: bytes a worker fetches at a time, from one partition or several. A
+     * fetch's records are decided together and committed in one transaction, so a larger fetch spreads
+     * each transaction's fixed cost over more taps but holds more in memory (docs/BENCHMARKS.md, the
+     * worker's cycle and the per-partition fetch limit).
      * @default 262144
      */
     fetchMaxBytes: z.coerce.number().int().min(65_536).max(16_777_216).default(262_144),

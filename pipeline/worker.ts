@@ -52,7 +52,7 @@ export interface WorkerOptions {
   lagIntervalMs?: number;
   /** How long the group waits for a silent member before moving its partitions. @default 30000 */
   sessionTimeoutMs?: number;
-  /** Bytes per fetch, a quarter of it per partition (fetchLimits). @default 262144 */
+  /** Bytes per fetch, from any mix of partitions (fetchLimits). @default 262144 */
   fetchMaxBytes?: number;
 }
 
@@ -81,11 +81,17 @@ const REJOIN_MS = 2_000;
  */
 const FETCH_PARTITIONS = 64;
 /**
- * kafkajs's fetch limits for `fetchMaxBytes` per fetch: a quarter of it per partition, so a worker
- * owning four partitions or more still fills a fetch from several of them.
+ * kafkajs's fetch limits for `fetchMaxBytes` per fetch: the whole of it for any one partition too. The
+ * broker fills a fetch partition by partition, in the order of the request (kafkajs shuffles it on every
+ * fetch, KIP-74), and past the first partition it skips any whose next record batch does not fit its
+ * per-partition limit. A quarter per partition, as before, was below the producers' record batches
+ * (~65 KiB per partition when 2,000 taps are sent at once to 4 partitions), so a fetch under a backlog
+ * carried one record batch of one partition: ~520 taps instead of ~1,500, and one worker decided 17%
+ * fewer taps/s (docs/BENCHMARKS.md, the per-partition fetch limit). The memory held is still at most
+ * one fetch.
  */
 export function fetchLimits(fetchMaxBytes = 262_144): { maxBytes: number; maxBytesPerPartition: number } {
-  return { maxBytes: fetchMaxBytes, maxBytesPerPartition: Math.floor(fetchMaxBytes / 4) };
+  return { maxBytes: fetchMaxBytes, maxBytesPerPartition: fetchMaxBytes };
 }
 
 /** Delay before attempt `attempt + 1` of a failing batch: doubling from 100 ms, capped at 5 s. */
@@ -159,7 +165,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     readUncommitted: false,
     // A fetch's records are decided and held together (one transaction per fetch), so its size sets the
     // worker's working set under a backlog: 1 MiB per partition (kafkajs's default 10 MiB per fetch)
-    // peaked near 900 MB RSS. 64 KiB per partition and 256 KiB per fetch by default
+    // peaked near 900 MB RSS. 256 KiB per fetch by default, from one partition or several
     // (TAPLINE_FETCH_MAX_BYTES; docs/BENCHMARKS.md, worker memory and the worker's cycle).
     ...fetchLimits(options.fetchMaxBytes),
     maxWaitTimeInMs: 50,

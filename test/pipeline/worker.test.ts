@@ -32,12 +32,12 @@ describe('retryDelayMs', () => {
 });
 
 describe('fetchLimits', () => {
-  it('keeps the measured default: 256 KiB per fetch, 64 KiB per partition', () => {
-    expect(fetchLimits()).toEqual({ maxBytes: 262_144, maxBytesPerPartition: 65_536 });
+  it('keeps the measured default: 256 KiB per fetch', () => {
+    expect(fetchLimits().maxBytes).toBe(262_144);
   });
 
-  it('gives a quarter of the fetch to each partition', () => {
-    expect(fetchLimits(524_288)).toEqual({ maxBytes: 524_288, maxBytesPerPartition: 131_072 });
-    expect(fetchLimits(100_001)).toEqual({ maxBytes: 100_001, maxBytesPerPartition: 25_000 });
+  it('lets any one partition fill the whole fetch', () => {
+    expect(fetchLimits(524_288)).toEqual({ maxBytes: 524_288, maxBytesPerPartition: 524_288 });
+    expect(fetchLimits(100_001)).toEqual({ maxBytes: 100_001, maxBytesPerPartition: 100_001 });
   });
 });
