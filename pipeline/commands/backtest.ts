@@ -13,14 +13,9 @@ import { createDetector, type DetectorInput } from '../../operators/detector.ts'
 import { openGeo, type Geo } from '../../operators/geo.ts';
 import { createMemoryStore } from '../../operators/memoryStore.ts';
 import { defaultRuleSet, loadRulesFile, type Rules } from '../../operators/rulesFile.ts';
-import { formatDecisionLine, parseInputLine, readLineBatches } from '../../schemas/jsonLines.ts';
-import {
-  enrichTap,
-  hashMsisdn,
-  normalizeMsisdn,
-  type PhoneHashCache,
-  type PiiKey,
-} from '../../schemas/msisdn.ts';
+import { formatDecisionLine } from '../../schemas/jsonLines.ts';
+import { hashMsisdn, normalizeMsisdn, type PiiKey } from '../../schemas/msisdn.ts';
+import { readBacktestInput } from './backtestInput.ts';
 import type { CliContext } from '../cliContext.ts';
 import { TaplineError, type ErrorCode } from '../errors.ts';
 
@@ -45,6 +40,8 @@ export interface BacktestOptions {
   rejects?: NodeJS.WritableStream;
   /** Records per detector batch. @default 2000 */
   batchSize?: number;
+  /** Parse and enrich the input on a worker thread (pipeline/commands/backtestInput.ts). @default true */
+  inputThread?: boolean;
   /** Called after each batch with the bytes read so far. */
   onProgress?: (bytes: number) => void;
   clock?: () => number;
@@ -70,7 +67,6 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestSummary> 
     rejectsByCode: {},
   };
   const batchSize = o.batchSize ?? 2000;
-  const phoneHashes: PhoneHashCache = new Map();
   let bytes = 0;
   let out = '';
   let rej = '';
@@ -121,32 +117,24 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestSummary> 
     o.onProgress?.(bytes);
   };
 
-  for await (const { lineNos: batchLineNos, texts } of readLineBatches(o.input)) {
-    for (let i = 0; i < texts.length; i++) {
-      const text = texts[i]!;
-      const lineNo = batchLineNos[i]!;
-      bytes += Buffer.byteLength(text) + 1;
+  for await (const chunk of readBacktestInput(o.input, o.pii, o.inputThread ?? true)) {
+    bytes += chunk.bytes;
+    for (const item of chunk.items) {
       s.records++;
-      const parsed = parseInputLine(text);
-      if (!parsed.ok) {
-        reject(lineNo, parsed.code, parsed.reason);
-        continue;
-      }
-      const rec = parsed.record;
-      if (rec.type === 'tap') {
-        s.taps++;
-        // enrichTap copies the fields it keeps, so `type` does not ride along.
-        const enriched = enrichTap(rec, o.pii, phoneHashes);
-        if ('error' in enriched) {
-          reject(lineNo, 'VALIDATION_FAILED', enriched.error);
+      switch (item.kind) {
+        case 'reject':
+          if (item.tap) s.taps++;
+          reject(item.lineNo, item.code, item.reason);
           continue;
-        }
-        batch.push({ kind: 'tap', tap: enriched });
-      } else {
-        const { type: _t, ...adjustment } = rec;
-        batch.push({ kind: 'adjustment', adjustment });
+        case 'tap':
+          s.taps++;
+          batch.push({ kind: 'tap', tap: item.tap });
+          break;
+        case 'adjustment':
+          batch.push({ kind: 'adjustment', adjustment: item.adjustment });
+          break;
       }
-      lineNos.push(lineNo);
+      lineNos.push(item.lineNo);
       if (batch.length >= batchSize) await flush();
     }
   }
