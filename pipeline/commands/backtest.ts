@@ -117,7 +117,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestSummary> 
     o.onProgress?.(bytes);
   };
 
-  for await (const chunk of readBacktestInput(o.input, o.pii, o.inputThread ?? true)) {
+  for await (const chunk of readBacktestInput(o.input, o.pii, o.inputThread)) {
     bytes += chunk.bytes;
     for (const item of chunk.items) {
       s.records++;
