@@ -22,6 +22,7 @@ const ownModules = [
   'workerMemory.ts',
   'scaleOut.ts',
   'pipelineSink.ts',
+  'backtest.ts',
 ];
 const stageModules = ['decode.ts', 'detect.ts', 'simulate.ts', 'settle.ts', 'sink.ts'];
 
