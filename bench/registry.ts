@@ -4,8 +4,9 @@
  * sink.ts) join when their file exists, in one of two shapes:
  *  - a module exporting `benchmark` (one) or `benchmarks` (an array) of bench/harness.ts's Benchmark:
  *    it runs in-process with medians, spread, skips and docs blocks like the others;
- *  - any other script: it is run as a child (`node bench/X.ts`) once per run, its exit status decides
- *    success, and each stdout line `BENCH {"metric":..,"unit":..,"value":..}` becomes a figure.
+ *  - any other script: it is run as a child (`node bench/X.ts`, plus the arguments of `--set X-args=…`)
+ *    once per run, its exit status decides success, and each stdout line
+ *    `BENCH {"metric":..,"unit":..,"value":..}` becomes a figure.
  * The source is checked for those exports before importing it, so a plain script is never executed by
  * the import.
  */
@@ -49,6 +50,14 @@ export function parseFigureLines(stdout: string): Figure[] {
   return figures;
 }
 
+/**
+ * A script benchmark's command-line arguments from `--set NAME-args="…"` (whitespace-separated), so the
+ * harness can run it at the size an issue asks for, e.g. `--set "settle-args=10000000 --clickhouse-only"`.
+ */
+export function scriptArgs(name: string, options: ReadonlyMap<string, string>): string[] {
+  return (options.get(`${name}-args`) ?? '').split(/\s+/).filter(Boolean);
+}
+
 function scriptBenchmark(file: string, path: string): Benchmark {
   const name = file.replace(/\.ts$/, '');
   return {
@@ -57,7 +66,9 @@ function scriptBenchmark(file: string, path: string): Benchmark {
     run: (ctx) =>
       new Promise<Figure[]>((resolve, reject) => {
         const started = performance.now();
-        const child = spawn(process.execPath, [path], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [path, ...scriptArgs(name, ctx.options)], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

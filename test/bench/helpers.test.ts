@@ -5,7 +5,7 @@ import avro from 'avsc';
 import { extractTapIds, tapIdPattern } from '../../bench/decisionWatch.ts';
 import { kafkaVersionFromCmdline } from '../../bench/machine.ts';
 import { naiveKeys, seoulMonth } from '../../bench/redisReference.ts';
-import { exportsBenchmarks, parseFigureLines } from '../../bench/registry.ts';
+import { exportsBenchmarks, parseFigureLines, scriptArgs } from '../../bench/registry.ts';
 import {
   BENCH_SCHEMA_ID,
   benchTapId,
@@ -102,6 +102,15 @@ describe('registry', () => {
       { metric: 't', unit: 's', value: 2.5, better: 'lower' },
     ]);
     expect(() => parseFigureLines('BENCH {"metric":"x"}')).toThrow(/malformed/);
+  });
+
+  it('passes a script benchmark only its own --set NAME-args, split on whitespace', () => {
+    const options = new Map([
+      ['settle-args', ' 10000000   --clickhouse-only '],
+      ['detect-args', '5000'],
+    ]);
+    expect(scriptArgs('settle', options)).toEqual(['10000000', '--clickhouse-only']);
+    expect(scriptArgs('sink', options)).toEqual([]);
   });
 });
 
