@@ -20,7 +20,6 @@
  * Store round trips per batch: lookupTaps (only when the batch holds adjustments), execute, finish,
  * and a second finish only when a tap's claim found it already there (see operators/stateStore.ts).
  */
-import { hash } from 'node:crypto';
 import type { AppliedAdjustment } from '../pipeline/topology.ts';
 import type { ErrorCode } from '../pipeline/errors.ts';
 import type { Adjustment, Decision, EnrichedTap } from '../schemas/types.ts';
@@ -37,6 +36,7 @@ import {
 } from './entityState.ts';
 import type { Geo } from './geo.ts';
 import type { Rules } from './rulesFile.ts';
+import { tapContentHash } from './tapContentHash.ts';
 import type { EntityViews, TapContext } from './ruleTypes.ts';
 import type {
   ClaimResult,
@@ -49,7 +49,8 @@ import type {
 } from './stateStore.ts';
 
 export type DetectorInput =
-  | { kind: 'tap'; tap: EnrichedTap; source?: string }
+  /** `hash`: the tap's tapContentHash when the caller has it already (the backtest's input thread). */
+  | { kind: 'tap'; tap: EnrichedTap; source?: string; hash?: string }
   | { kind: 'adjustment'; adjustment: Adjustment; source?: string };
 
 export type Outcome =
@@ -80,29 +81,6 @@ const TTL_SLACK = 3_600_000;
 /** A phone keeps its month sums at least through the longest month plus lateness. */
 const MONTH_KEEP = 32 * DAY;
 const PHONE_KINDS = new Set<string>(['REFUND', 'CHARGEBACK', 'UNPAID', 'COLLECTED']);
-
-/** Stable content hash of a tap: same tap_id + same hash is a duplicate, another hash a conflict. */
-export function tapContentHash(t: EnrichedTap): string {
-  const fields = [
-    t.tap_id,
-    t.occurred_at,
-    t.account_id,
-    t.msisdn_hash,
-    t.carrier,
-    t.device_id,
-    t.ip,
-    t.platform_id,
-    t.creator_id,
-    t.item_id,
-    t.channel,
-    t.amount,
-    t.currency,
-    t.status,
-    t.retry_of,
-  ];
-  // One-shot hash: same digest as createHash().update().digest(), without the Hash object per tap.
-  return hash('sha256', JSON.stringify(fields), 'base64url').slice(0, 22);
-}
 
 const round4 = (x: number | undefined) => (x === undefined ? null : Math.round(x * 1e4) / 1e4);
 
@@ -231,7 +209,7 @@ export function createDetector(options: DetectorOptions): Detector {
       for (const rec of records) {
         if (rec.kind === 'tap') {
           const tap = rec.tap;
-          const hash = tapContentHash(tap);
+          const hash = rec.hash ?? tapContentHash(tap);
           const earlier = firstTapInBatch.get(tap.tap_id);
           if (earlier !== undefined) {
             plans.push({ kind: 'tapRepeat', tap, hash, of: earlier });

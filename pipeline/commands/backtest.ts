@@ -128,7 +128,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestSummary> 
           continue;
         case 'tap':
           s.taps++;
-          batch.push({ kind: 'tap', tap: item.tap });
+          batch.push({ kind: 'tap', tap: item.tap, hash: item.hash });
           break;
         case 'adjustment':
           batch.push({ kind: 'adjustment', adjustment: item.adjustment });

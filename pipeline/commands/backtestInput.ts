@@ -2,18 +2,21 @@
  * The backtest's input, read on a thread of its own: lines split, parsed, validated and their phones
  * normalized and hashed (parseInputLine, enrichTap) beside the detector, which gets records ready to
  * decide. That work is a quarter of a backtest's CPU, and on a thread it costs the detector only the
- * structured clone of each chunk (docs/BENCHMARKS.md, backtest). Items keep file order; the thread runs
- * at most a few chunks ahead of the detector, so memory stays bounded whatever the file.
+ * structured clone of each chunk (docs/BENCHMARKS.md, backtest). The taps' content hashes are computed
+ * here too: this thread idles more than half the time, the detector's does not. Items keep file order;
+ * the thread runs at most a few chunks ahead of the detector, so memory stays bounded whatever the file.
  *
  * The same module is the thread's entry point: loaded by the Worker below, it reads instead of exporting.
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { parseInputLine, readLineBatches } from '../../schemas/jsonLines.ts';
 import { enrichTap, type PhoneHashCache, type PiiKey } from '../../schemas/msisdn.ts';
+import { tapContentHash } from '../../operators/tapContentHash.ts';
 import type { Adjustment, EnrichedTap } from '../../schemas/types.ts';
 
 export type InputItem =
-  | { kind: 'tap'; lineNo: number; tap: EnrichedTap }
+  /** `hash`: its tapContentHash, computed here so that the detector's thread does not. */
+  | { kind: 'tap'; lineNo: number; tap: EnrichedTap; hash: string }
   | { kind: 'adjustment'; lineNo: number; adjustment: Adjustment }
   /** A line refused before the detector; `tap` when it was a tap line (the summary counts those). */
   | { kind: 'reject'; lineNo: number; code: string; reason: string; tap: boolean };
@@ -47,7 +50,7 @@ function chunkItems(lineNos: number[], texts: string[], pii: PiiKey, hashes: Pho
       const enriched = enrichTap(rec, pii, hashes);
       if ('error' in enriched)
         items.push({ kind: 'reject', lineNo, code: 'VALIDATION_FAILED', reason: enriched.error, tap: true });
-      else items.push({ kind: 'tap', lineNo, tap: enriched });
+      else items.push({ kind: 'tap', lineNo, tap: enriched, hash: tapContentHash(enriched) });
     } else {
       const { type: _t, ...adjustment } = rec;
       items.push({ kind: 'adjustment', lineNo, adjustment });
