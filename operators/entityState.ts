@@ -53,6 +53,12 @@ export interface StoredEntityState extends Omit<EntityState, 'mt'> {
   mt?: Map<string, MonthTap>;
 }
 
+/**
+ * An entity as the rules read it right after an insert: a plain state (the Redis store's, parsed) or
+ * the memory store's own, lent until its next call. Rules read `mt` only through monthSumAt.
+ */
+export type EntityView = EntityState | StoredEntityState;
+
 export type EntityType = 'a' | 'm' | 'd';
 
 export interface InsertEventArgs {
@@ -80,7 +86,7 @@ function emptyState(): StoredEntityState {
   return { m: -1, e: [] };
 }
 
-/** A snapshot callers can keep while the store moves on (event tuples are never mutated in place). */
+/** A copy callers can keep while the store moves on (event tuples are never mutated in place). */
 export function cloneState(s: StoredEntityState): StoredEntityState {
   const c: StoredEntityState = { m: s.m, e: s.e.slice() };
   if (s.mo) c.mo = { ...s.mo };
@@ -91,22 +97,22 @@ export function cloneState(s: StoredEntityState): StoredEntityState {
 }
 
 /**
- * Drops what fell out of retention. `e` is replaced by a new array when it changes, never changed in
- * place, so a caller may keep the array it was handed (operators/memoryStore.ts shares it with its
- * snapshots).
+ * Drops what fell out of retention. `e` is changed in place: a new array per insert was an eighth of
+ * what a backtest allocated, and the memory store lends its states only until its next call
+ * (operators/stateStore.ts), copying one a later operation of the same call would change.
  */
 function trim(s: StoredEntityState, args: Omit<InsertEventArgs, 'month'>, inserted: boolean): void {
   const cut = s.m - args.retentionMs;
   const events = s.e;
-  let dead = 0;
-  for (let i = 0; i < events.length; i++) if (events[i]![1] <= cut) dead++;
-  const add = inserted && args.event[1] > cut;
-  // Unchanged, the array is kept as it is (it is never changed in place, so sharing it stays safe).
-  if (dead > 0 || add) {
-    const kept = dead > 0 ? events.filter((ev) => ev[1] > cut) : events.slice();
-    if (add) kept.push(args.event);
-    s.e = kept;
+  let kept = 0;
+  for (let i = 0; i < events.length; i++) {
+    const ev = events[i]!;
+    if (ev[1] <= cut) continue;
+    if (kept !== i) events[kept] = ev;
+    kept++;
   }
+  if (kept < events.length) events.length = kept;
+  if (inserted && args.event[1] > cut) events.push(args.event);
   if (s.h && args.holdWindowMs !== undefined) {
     const holdCut = s.m - args.holdWindowMs;
     for (const tap in s.h) {
@@ -118,7 +124,8 @@ function trim(s: StoredEntityState, args: Omit<InsertEventArgs, 'month'>, insert
     const adjCut = s.m - args.adjustmentKeepMs;
     for (const id in s.ad) if (s.ad[id]! <= adjCut) delete s.ad[id];
   }
-  if (s.mo) {
+  // No more keys than months kept (taps in one currency): no month can be past them, nothing sliced.
+  if (s.mo && moreKeysThan(s.mo, MONTHS_KEPT)) {
     const months: string[] = [];
     for (const k in s.mo) {
       const month = k.slice(0, 7);
@@ -134,14 +141,22 @@ function trim(s: StoredEntityState, args: Omit<InsertEventArgs, 'month'>, insert
   }
 }
 
+/** Whether `o` has more than `n` keys, counted without an array of them. */
+function moreKeysThan(o: object, n: number): boolean {
+  let keys = 0;
+  for (const _ in o) if (++keys > n) return true;
+  return false;
+}
+
 /**
  * The phone's net amount in a month as of event time `t`: the month's sum less the taps of that month
  * dated after `t`. A replayed batch, whose later taps are already counted, then measures what the
  * first pass measured.
  */
-export function monthSumAt(s: EntityState | StoredEntityState, monthKey: string, t: number): number {
+export function monthSumAt(s: EntityView, monthKey: string, t: number): number {
   let sum = s.mo?.[monthKey] ?? 0;
-  if (s.mt) {
+  // No month tap is dated after `m`: a tap at or after it (most are) skips the phone's months of taps.
+  if (s.mt && t < s.m) {
     const taps = s.mt instanceof Map ? s.mt.values() : Object.values(s.mt);
     for (const k of taps) if (k[0] === monthKey && k[1] > t) sum -= k[2];
   }

@@ -35,6 +35,15 @@ interface Slot<T> {
   expiresAt: number;
 }
 
+type InsertEventResult = Extract<StoreResult, { op: 'insertEvent' }>;
+
+/** An entity's slot, and the result of the current execute call holding its state (see `reclaim`). */
+interface EntitySlot extends Slot<StoredEntityState> {
+  lentTo: InsertEventResult | null;
+  /** The inserted tap's time, for that result's snapshot. */
+  lentAt: number;
+}
+
 export interface MemoryStoreStats {
   entities: number;
   taps: number;
@@ -55,14 +64,13 @@ const SWEEP_EVERY = 50_000;
 const EVICTION_GRACE = 3 * 86_400_000;
 
 /**
- * What the rules read of an entity right after an insert, without copying its history: the event
- * array is shared (entityState.ts replaces it on every write instead of changing it), month sums and
- * holds are copied (a later operation of the batch changes them in place), and of the month taps
- * only those dated after the inserted tap, the only ones monthSumAt subtracts at its time (the Redis
- * store returns the same). Applied adjustment ids are not read by any rule and are left out.
+ * What the rules read of an entity right after an insert, for a result whose state a later operation
+ * of the same call changes: events, month sums and holds copied, and of the month taps only those
+ * dated after the inserted tap, the only ones monthSumAt subtracts at its time (the Redis store
+ * returns the same). Applied adjustment ids are not read by any rule and are left out.
  */
 function snapshot(s: StoredEntityState, t: number): EntityState {
-  const c: EntityState = { m: s.m, e: s.e };
+  const c: EntityState = { m: s.m, e: s.e.slice() };
   if (s.mo) c.mo = { ...s.mo };
   if (s.h) {
     const h: Record<string, Hold> = {};
@@ -83,7 +91,7 @@ function snapshot(s: StoredEntityState, t: number): EntityState {
 
 export function createMemoryStore(): MemoryStore {
   // One map per entity type, keyed by the bare id: no key string built per operation.
-  const entities: Record<EntityType, Map<string, Slot<StoredEntityState>>> = {
+  const entities: Record<EntityType, Map<string, EntitySlot>> = {
     a: new Map(),
     m: new Map(),
     d: new Map(),
@@ -96,6 +104,8 @@ export function createMemoryStore(): MemoryStore {
   });
   let now = -Infinity;
   let writes = 0;
+  /** Slots whose state a result of the current execute call holds. */
+  const lent: EntitySlot[] = [];
 
   const advance = (t: number) => {
     if (t > now) now = t;
@@ -128,18 +138,33 @@ export function createMemoryStore(): MemoryStore {
     return slot;
   };
   const touchEntity = (
-    map: Map<string, Slot<StoredEntityState>>,
+    map: Map<string, EntitySlot>,
     id: string,
-    slot: Slot<StoredEntityState> | undefined,
+    slot: EntitySlot | undefined,
     state: StoredEntityState,
     ttlMs: number,
     t: number,
-  ) => {
+  ): EntitySlot => {
     const expiresAt = Math.max(t, state.m) + ttlMs;
     if (slot) {
       slot.value = state;
       slot.expiresAt = expiresAt;
-    } else map.set(id, { value: state, expiresAt });
+      return slot;
+    }
+    const created: EntitySlot = { value: state, expiresAt, lentTo: null, lentAt: 0 };
+    map.set(id, created);
+    return created;
+  };
+  /**
+   * Before an operation changes an entity: a result of the same call holding its state live gets a
+   * snapshot instead, so every result reads as of its own operation. The detector sends a batch in
+   * one call; only an entity with more than one tap in the batch (a few in a thousand) is copied,
+   * where every insert was.
+   */
+  const reclaim = (slot: EntitySlot | undefined) => {
+    if (!slot?.lentTo) return;
+    slot.lentTo.state = snapshot(slot.value, slot.lentAt);
+    slot.lentTo = null;
   };
 
   /** The tap's index entry created (with its first decision, if given) unless the tap_id is there. */
@@ -161,9 +186,20 @@ export function createMemoryStore(): MemoryStore {
         advance(t);
         const map = entities[op.entity.type];
         const slot = live(map, op.entity.id);
+        reclaim(slot);
         const r = insertEvent(slot?.value, op);
-        touchEntity(map, op.entity.id, slot, r.state, op.ttlMs, t);
-        return { op: 'insertEvent', inserted: r.inserted, prevMax: r.prevMax, state: snapshot(r.state, t) };
+        const held = touchEntity(map, op.entity.id, slot, r.state, op.ttlMs, t);
+        // The state itself, lent until the next call (operators/stateStore.ts): no copy per insert.
+        const result: InsertEventResult = {
+          op: 'insertEvent',
+          inserted: r.inserted,
+          prevMax: r.prevMax,
+          state: r.state,
+        };
+        held.lentTo = result;
+        held.lentAt = t;
+        lent.push(held);
+        return result;
       }
       case 'adjustTap': {
         const found = liveTap(op.tapId);
@@ -178,6 +214,7 @@ export function createMemoryStore(): MemoryStore {
         // Adjustments come weeks after their tap; only taps move the eviction clock.
         if (++writes % SWEEP_EVERY === 0) sweep();
         const slot = live(entities.m, op.msisdnHash);
+        reclaim(slot);
         const r = adjustPhone(slot?.value, op.adjustment);
         touchEntity(entities.m, op.msisdnHash, slot, r.state, op.ttlMs, op.adjustment.occurredAt);
         return { op: 'adjustPhone', applied: r.applied };
@@ -196,6 +233,9 @@ export function createMemoryStore(): MemoryStore {
     },
     opsPerPart: Infinity,
     execute(parts) {
+      // The previous call's results are past their next call: nothing to keep them as they were.
+      for (const slot of lent) slot.lentTo = null;
+      lent.length = 0;
       return parts.map((ops) => Promise.resolve(ops.map(apply)));
     },
     finish(ops: FinishOp[]) {

@@ -5,7 +5,7 @@
  */
 import type { EnrichedTap } from '../schemas/types.ts';
 import type { Action, RuleId } from './defaultRules.ts';
-import type { EntityState } from './entityState.ts';
+import type { EntityView } from './entityState.ts';
 import type { GeoLocation } from './geo.ts';
 import type { EntityLists } from './rulesFile.ts';
 
@@ -17,9 +17,9 @@ export interface TapContext {
 }
 
 export interface EntityViews {
-  account: EntityState;
-  msisdn: EntityState;
-  device: EntityState;
+  account: EntityView;
+  msisdn: EntityView;
+  device: EntityView;
 }
 
 export interface RuleHit {

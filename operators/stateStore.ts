@@ -12,7 +12,7 @@
  * Every operation touches the keys of one entity (one hash tag) and is idempotent by itself.
  */
 import type { Decision } from '../schemas/types.ts';
-import type { EntityEvent, EntityState, EntityType, PhoneAdjustment, TapIndexEntry } from './entityState.ts';
+import type { EntityEvent, EntityType, EntityView, PhoneAdjustment, TapIndexEntry } from './entityState.ts';
 
 export interface EntityRef {
   type: EntityType;
@@ -48,7 +48,7 @@ export type StoreOp =
 export type StoreResult =
   | { op: 'claimTap'; status: 'new' }
   | { op: 'claimTap'; status: 'seen'; entry: TapIndexEntry; decision: Decision | null }
-  | { op: 'insertEvent'; inserted: boolean; prevMax: number; state: EntityState }
+  | { op: 'insertEvent'; inserted: boolean; prevMax: number; state: EntityView }
   | { op: 'adjustTap'; status: 'ok' | 'unknown' | 'duplicate' | 'conflict' }
   | { op: 'adjustPhone'; applied: boolean };
 
@@ -75,7 +75,9 @@ export interface StateStore {
   /**
    * Applies the parts' operations in order, atomically each, and answers part by part: one result per
    * operation. Every part is sent before the first answer is awaited (one round trip on Redis), so a
-   * caller can work on the first answers while the store applies the rest.
+   * caller can work on the first answers while the store applies the rest. An insertEvent's `state`
+   * reads as of its operation until the store's next call (lookupTaps, execute, finish) and is not to
+   * be kept beyond it: the memory store lends its own state instead of copying it.
    */
   execute(parts: ReadonlyArray<readonly StoreOp[]>): Array<Promise<StoreResult[]>>;
   /** Operations per part worth giving `execute`: Infinity where answers come at once (in memory). */
