@@ -238,9 +238,10 @@ export function createDetector(options: DetectorOptions): Detector {
             held: 0,
             adj: {},
           };
-          if (!local.has(tap.tap_id)) local.set(tap.tap_id, entry);
-          const flags = (tap.status === 'APPROVED' ? 0 : DECLINED_FLAG) | (tap.retry_of ? RETRY_FLAG : 0);
           const early = adjusted.has(tap.tap_id);
+          // Only the batch's adjustments look taps up in `local`: a tap none of them names stays out.
+          if (early && !local.has(tap.tap_id)) local.set(tap.tap_id, entry);
+          const flags = (tap.status === 'APPROVED' ? 0 : DECLINED_FLAG) | (tap.retry_of ? RETRY_FLAG : 0);
           plans.push({ kind: 'tap', tap, hash, ctx, entry, first: ops.length, early, source: rec.source });
           if (early) ops.push({ op: 'claimTap', tapId: tap.tap_id, entry, ttlMs: tapTtl });
           ops.push(
@@ -412,7 +413,7 @@ export function createDetector(options: DetectorOptions): Detector {
             break;
           case 'tap': {
             const at = plan.first + (plan.early ? 1 : 0);
-            const inserts = [0, 1, 2].map((k) => results[at + k]) as InsertResult[];
+            const inserts = [results[at], results[at + 1], results[at + 2]] as InsertResult[];
             if (plan.early) {
               const claim = results[plan.first] as ClaimResult;
               claimOf.set(plan, claim);
