@@ -71,7 +71,12 @@ class Interner {
   private readonly refs: number[] = [];
   private readonly free: number[] = [];
 
-  acquire(s: string): number {
+  /** `hint`: an id that may name `s` already (its column's last), checked before the map. */
+  acquire(s: string, hint = -1): number {
+    if (hint >= 0 && this.strings[hint] === s) {
+      this.refs[hint]!++;
+      return hint;
+    }
     let id = this.ids.get(s);
     if (id === undefined) {
       id = this.free.pop() ?? this.strings.length;
@@ -159,6 +164,11 @@ export function createCompactTapIndex(): CompactTapIndex {
   let table = new Int32Array(1 << 16); // slot + 1; 0 empty
   let mask = table.length - 1;
   let lastMeta = { rulesVersion: '', geoDb: '', key: '' };
+  // Platform, carrier, currency, month and status repeat from tap to tap: the id the column got last
+  // is tried before a lookup by a string fresh from the input (hashed and compared anew every time).
+  const lastIds = new Int32Array(STRS).fill(-1);
+  const acquireIn = (column: number, value: string): number =>
+    (lastIds[column] = strings.acquire(value, lastIds[column]));
 
   const chunkOf = (slot: number): Chunk => chunks[slot >>> CHUNK_BITS]!;
 
@@ -234,12 +244,12 @@ export function createCompactTapIndex(): CompactTapIndex {
     const previous = (c.state[i]! & 1) === 0 ? null : c.strs.slice(s, s + STRS);
     c.strs[s] = strings.acquire(entry.account_id);
     c.strs[s + 1] = strings.acquire(entry.msisdn_hash);
-    c.strs[s + 2] = strings.acquire(entry.platform_id);
+    c.strs[s + 2] = acquireIn(2, entry.platform_id);
     c.strs[s + 3] = entry.creator_id === null ? -1 : strings.acquire(entry.creator_id);
-    c.strs[s + 4] = strings.acquire(entry.carrier);
-    c.strs[s + 5] = strings.acquire(entry.currency);
-    c.strs[s + 6] = strings.acquire(entry.month);
-    c.strs[s + 7] = strings.acquire(entry.status);
+    c.strs[s + 4] = acquireIn(4, entry.carrier);
+    c.strs[s + 5] = acquireIn(5, entry.currency);
+    c.strs[s + 6] = acquireIn(6, entry.month);
+    c.strs[s + 7] = acquireIn(7, entry.status);
     if (previous) for (const id of previous) strings.release(id);
     c.occurredAt[i] = entry.occurred_at;
     c.amount[i] = entry.amount;
