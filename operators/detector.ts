@@ -19,6 +19,9 @@
  *
  * Store round trips per batch: lookupTaps (only when the batch holds adjustments), execute, finish,
  * and a second finish only when a tap's claim found it already there (see operators/stateStore.ts).
+ * A store with `stream` (Redis) takes execute part by part as the detector cuts them, and finish slice
+ * by slice as taps are decided: the same round trips, with nothing held back until the batch is planned.
+ * `lazyTap` records are prepared (decoded, enriched) in the planning loop, between those parts.
  */
 import type { AppliedAdjustment } from '../pipeline/topology.ts';
 import type { ErrorCode } from '../pipeline/errors.ts';
@@ -42,6 +45,7 @@ import type {
   ClaimResult,
   EntityRef,
   FinishOp,
+  FinishResult,
   StateStore,
   StoreOp,
   StoreResult,
@@ -51,7 +55,15 @@ import type {
 export type DetectorInput =
   /** `hash`: the tap's tapContentHash when the caller has it already (the backtest's input thread). */
   | { kind: 'tap'; tap: EnrichedTap; source?: string; hash?: string }
+  /**
+   * A tap prepared (enriched) only when the detector reaches it, so that with a store that takes parts
+   * one at a time (`StateStore.stream`) the work overlaps the store's on the parts already sent. A tap
+   * its preparation refuses is rejected with that code and reason.
+   */
+  | { kind: 'lazyTap'; prepare: () => PreparedTap; source?: string }
   | { kind: 'adjustment'; adjustment: Adjustment; source?: string };
+
+export type PreparedTap = { ok: true; tap: EnrichedTap } | { ok: false; code: ErrorCode; reason: string };
 
 export type Outcome =
   | { kind: 'decision'; decision: Decision; tap: EnrichedTap; replay: boolean }
@@ -206,10 +218,45 @@ export function createDetector(options: DetectorOptions): Detector {
       const ops: StoreOp[] = [];
       const plans: Plan[] = [];
       const firstTapInBatch = new Map<string, number>();
+      // The operations go to the store in parts cut at plan boundaries (a plan's operations share one
+      // part). A store that takes parts one at a time gets each as soon as it is cut: it works on the
+      // first parts while the later taps are prepared and planned. Otherwise every part goes in one
+      // `execute` below. Either way the first part's taps are decided while the store works on the rest.
+      let streamed: ReturnType<NonNullable<StateStore['stream']>> | undefined;
+      const parts: StoreOp[][] = [];
+      let pending: Array<Promise<StoreResult[]>> = [];
+      let cut = 0;
+      const cutPart = () => {
+        const part = ops.slice(cut);
+        cut = ops.length;
+        parts.push(part);
+        streamed ??= store.stream?.();
+        if (!streamed) return;
+        const answered = streamed.part(part);
+        answered.catch(() => {}); // awaited below, unless preparing a later tap throws first
+        pending.push(answered);
+      };
+      /** Called where a tap's or an adjustment's operations start. */
+      const planStarts = () => {
+        if (ops.length - cut >= store.opsPerPart) cutPart();
+      };
       for (const rec of records) {
-        if (rec.kind === 'tap') {
-          const tap = rec.tap;
-          const hash = rec.hash ?? tapContentHash(tap);
+        if (rec.kind !== 'adjustment') {
+          let tap: EnrichedTap;
+          let given: string | undefined;
+          if (rec.kind === 'lazyTap') {
+            const prepared = rec.prepare();
+            if (!prepared.ok) {
+              const { code, reason } = prepared;
+              plans.push({ kind: 'done', outcome: { kind: 'rejected', code, reason } });
+              continue;
+            }
+            tap = prepared.tap;
+          } else {
+            tap = rec.tap;
+            given = rec.hash;
+          }
+          const hash = given ?? tapContentHash(tap);
           const earlier = firstTapInBatch.get(tap.tap_id);
           if (earlier !== undefined) {
             plans.push({ kind: 'tapRepeat', tap, hash, of: earlier });
@@ -242,6 +289,7 @@ export function createDetector(options: DetectorOptions): Detector {
           // Only the batch's adjustments look taps up in `local`: a tap none of them names stays out.
           if (early && !local.has(tap.tap_id)) local.set(tap.tap_id, entry);
           const flags = (tap.status === 'APPROVED' ? 0 : DECLINED_FLAG) | (tap.retry_of ? RETRY_FLAG : 0);
+          planStarts();
           plans.push({ kind: 'tap', tap, hash, ctx, entry, first: ops.length, early, source: rec.source });
           if (early) ops.push({ op: 'claimTap', tapId: tap.tap_id, entry, ttlMs: tapTtl });
           ops.push(
@@ -314,6 +362,7 @@ export function createDetector(options: DetectorOptions): Detector {
         }
         local.set(adj.tap_id, check.entry);
         const phone = PHONE_KINDS.has(adj.kind);
+        planStarts();
         const plan: Plan = { kind: 'adjustment', adjustment: adj, base, first: ops.length, phone };
         ops.push({
           op: 'adjustTap',
@@ -330,17 +379,32 @@ export function createDetector(options: DetectorOptions): Detector {
         plans.push(plan);
       }
 
-      // The operations go to the store in parts, all written at once; the first part's taps are
-      // decided while the store still works on the later parts.
-      const parts = splitIntoParts(plans, ops, store.opsPerPart);
-      const pending = parts.length > 0 ? store.execute(parts) : [];
-      for (const part of pending) part.catch(() => {}); // each is awaited below; none is left unhandled
+      if (ops.length > cut) cutPart();
+      if (!streamed && parts.length > 0) {
+        pending = store.execute(parts);
+        for (const part of pending) part.catch(() => {}); // each is awaited below; none is left unhandled
+      }
       const results: StoreResult[] = [];
       let received = 0;
       const resultsThrough = async (lastOp: number) => {
         while (results.length <= lastOp) for (const r of await pending[received++]!) results.push(r);
       };
       const finish: FinishOp[] = [];
+      /**
+       * With a streaming store, `finish` goes in installments, in order: what is ready whenever the
+       * detector would wait for a part. The store has every part already (all were sent while planning),
+       * so it applies them after every part, as one `finish` call would be. A part that fails later
+       * leaves claims of taps decided before it, as a store dying between claims does.
+       */
+      const finishSent: Array<Promise<FinishResult[]>> = [];
+      let finishCut = 0;
+      const sendFinished = () => {
+        if (!streamed || finishCut === finish.length) return;
+        const answered = streamed.finish(finish.slice(finishCut));
+        finishCut = finish.length;
+        answered.catch(() => {}); // awaited below, unless a part fails first
+        finishSent.push(answered);
+      };
       /** Filled in order; a tap claimed in `finish`, and every repeat, once `finish` has answered. */
       const outcomes: Array<Outcome | undefined> = [];
       /** Taps claimed together with their decision: where their outcome goes, and their claim's index. */
@@ -403,7 +467,11 @@ export function createDetector(options: DetectorOptions): Detector {
             : plan.kind === 'adjustment'
               ? plan.first + (plan.phone ? 1 : 0)
               : -1;
-        if (results.length <= lastOp) await resultsThrough(lastOp);
+        if (results.length <= lastOp) {
+          // Waiting for the store: meanwhile it gets the claims (and undos) of the taps decided so far.
+          sendFinished();
+          await resultsThrough(lastOp);
+        }
         switch (plan.kind) {
           case 'done':
             outcomes.push(plan.outcome);
@@ -476,9 +544,15 @@ export function createDetector(options: DetectorOptions): Detector {
           }
         }
       }
-      // Every part answered (a replayed adjustment's phone op has no plan reading it) before any finish.
+      // Every part answered (a replayed adjustment's phone op has no plan reading it) before the
+      // finish is complete.
       while (received < pending.length) await pending[received++];
-      const finished = finish.length > 0 ? await store.finish(finish) : [];
+      sendFinished();
+      const finished = streamed
+        ? (await Promise.all(finishSent)).flat()
+        : finish.length > 0
+          ? await store.finish(finish)
+          : [];
 
       // The taps claimed with their decision: new, or already there (then undone, unless the stored
       // entry waits for its decision: this one is recorded).
@@ -535,21 +609,6 @@ export function createDetector(options: DetectorOptions): Detector {
       return outcomes as Outcome[];
     },
   };
-}
-
-/** The batch's operations cut into parts at plan boundaries: a plan's operations share one part. */
-function splitIntoParts(plans: readonly Plan[], ops: readonly StoreOp[], opsPerPart: number): StoreOp[][] {
-  const parts: StoreOp[][] = [];
-  let start = 0;
-  for (const plan of plans) {
-    if (plan.kind !== 'tap' && plan.kind !== 'adjustment') continue;
-    if (plan.first - start >= opsPerPart) {
-      parts.push(ops.slice(start, plan.first));
-      start = plan.first;
-    }
-  }
-  if (start < ops.length) parts.push(ops.slice(start));
-  return parts;
 }
 
 /** An adjustment's effect on its tap's phone, for the phone's state. */

@@ -22,7 +22,15 @@ import {
 import { encodeCommand, ReplyError, type Reply } from './redis/resp.ts';
 import { packEntry } from './tapIndexEntry.ts';
 import * as lua from './redisScripts.ts';
-import type { EntityRef, FinishResult, StateStore, StoreOp, StoreResult, TapRecord } from './stateStore.ts';
+import type {
+  EntityRef,
+  FinishOp,
+  FinishResult,
+  StateStore,
+  StoreOp,
+  StoreResult,
+  TapRecord,
+} from './stateStore.ts';
 
 const scripts = {
   insertEvent: { numberOfKeys: 1, lua: lua.insertEvent },
@@ -225,6 +233,38 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
     });
   }
 
+  /** Claims with their decisions, decisions recorded, inserts and adjustments undone: one pipeline. */
+  async function finishPart(ops: readonly FinishOp[]): Promise<FinishResult[]> {
+    const pipe = new Commands(connection);
+    for (const op of ops) {
+      switch (op.op) {
+        case 'claimDecided':
+          // The entry and its first decision in one write.
+          claim(pipe, op.tapId, `${packEntry(op.entry)}\n${JSON.stringify(op.decision)}`, op.ttlMs);
+          break;
+        case 'recordDecision':
+          pipe.script('recordDecision', tapKey(op.tapId), JSON.stringify(op.decision));
+          break;
+        case 'removeEvent':
+          if (op.entity.type === 'm')
+            pipe.script(
+              'removePhoneEvent',
+              ...phoneKeys(op.entity.id),
+              op.tapId,
+              op.month?.key ?? '',
+              op.month?.amount ?? 0,
+            );
+          else pipe.script('removeEvent', entityKey(op.entity), op.tapId);
+          break;
+        case 'undoAdjustPhone':
+          pipe.script('undoAdjustPhone', ...phoneAdjustmentArgs(op.msisdnHash, op.adjustment));
+          break;
+      }
+    }
+    const res = await send(pipe);
+    return ops.map((op, i): FinishResult => (op.op === 'claimDecided' ? claimResult(res[i]!) : null));
+  }
+
   return {
     redis,
     roundTrips: () => trips,
@@ -240,35 +280,22 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
       trips++;
       return parts.map((ops) => executePart(ops));
     },
-    async finish(ops) {
-      const pipe = new Commands(connection);
-      for (const op of ops) {
-        switch (op.op) {
-          case 'claimDecided':
-            // The entry and its first decision in one write.
-            claim(pipe, op.tapId, `${packEntry(op.entry)}\n${JSON.stringify(op.decision)}`, op.ttlMs);
-            break;
-          case 'recordDecision':
-            pipe.script('recordDecision', tapKey(op.tapId), JSON.stringify(op.decision));
-            break;
-          case 'removeEvent':
-            if (op.entity.type === 'm')
-              pipe.script(
-                'removePhoneEvent',
-                ...phoneKeys(op.entity.id),
-                op.tapId,
-                op.month?.key ?? '',
-                op.month?.amount ?? 0,
-              );
-            else pipe.script('removeEvent', entityKey(op.entity), op.tapId);
-            break;
-          case 'undoAdjustPhone':
-            pipe.script('undoAdjustPhone', ...phoneAdjustmentArgs(op.msisdnHash, op.adjustment));
-            break;
-        }
-      }
-      const res = await run(pipe);
-      return ops.map((op, i): FinishResult => (op.op === 'claimDecided' ? claimResult(res[i]!) : null));
+    stream() {
+      // The same round trips, written in installments as the detector has them (both write at once).
+      trips++;
+      let finishing = false;
+      return {
+        part: (ops) => executePart(ops),
+        finish(ops) {
+          if (!finishing) trips++;
+          finishing = true;
+          return finishPart(ops);
+        },
+      };
+    },
+    finish(ops) {
+      trips++;
+      return finishPart(ops);
     },
     async close() {
       await connection.close();

@@ -4,8 +4,8 @@
  *
  * The detector drives a batch through these calls, each one round trip on Redis:
  *   lookupTaps  (only when the batch has adjustments whose tap is not in the batch)
- *   execute     every entity insert and adjustment of the batch, in order (in parts), and the claims
- *               of the taps an adjustment of the batch names
+ *   execute     every entity insert and adjustment of the batch, in order (in parts, or part by part
+ *               through `stream`), and the claims of the taps an adjustment of the batch names
  *   finish      every other tap claimed together with its decision (one write: a tap index entry is
  *               never left without its decision), first decisions recorded
  *   finish      again, only when a claim found the tap already there: its inserts undone
@@ -80,6 +80,18 @@ export interface StateStore {
    * be kept beyond it: the memory store lends its own state instead of copying it.
    */
   execute(parts: ReadonlyArray<readonly StoreOp[]>): Array<Promise<StoreResult[]>>;
+  /**
+   * Where the store can take a batch in installments: `part` is `execute` one part at a time, and
+   * `finish` is `finish` one slice at a time, every slice sent after every part. Each is written at
+   * once, nothing is awaited between them (still one round trip each), and they are applied and
+   * answered in the order sent. The detector sends each part as soon as it has cut it, so the store
+   * applies the first parts while the later ones are prepared, and the claims of the taps decided so
+   * far whenever it would wait for a part. Not for the memory store, whose answers are lent states.
+   */
+  stream?(): {
+    part(ops: readonly StoreOp[]): Promise<StoreResult[]>;
+    finish(ops: FinishOp[]): Promise<FinishResult[]>;
+  };
   /** Operations per part worth giving `execute`: Infinity where answers come at once (in memory). */
   readonly opsPerPart: number;
   /** One result per operation, in order. */

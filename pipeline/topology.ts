@@ -5,6 +5,8 @@
  *     │          │          │                   adjustments-enriched, adjustments-retry)
  *     └──────────┴──────────┴──► dlq (original bytes encrypted, position, code, reason)
  *
+ * A tap is decoded and enriched inside detect, as the detector reaches it (DetectInput's `prepare`), so
+ * that the work overlaps the store's on the taps before it; a tap either refuses still goes to the DLQ.
  * `processBatches` is deterministic given the stages: consumed records in, messages to produce out.
  * The worker (pipeline/worker.ts) produces them in one Kafka transaction with the consumed offsets.
  * Records in = decisions + duplicates + adjustments applied + pending retries + rejects (DLQ).
@@ -48,7 +50,13 @@ export interface OutputMessage {
 export type Rejection = { ok: false; code: ErrorCode; reason: string };
 
 export type DetectInput =
-  | { kind: 'tap'; tap: EnrichedTap; source: SourcePosition }
+  /**
+   * A tap decoded (when read from the taps topic) and enriched by `prepare` only when detection reaches
+   * it: with a store that takes a batch's parts one at a time, that work overlaps the store's on the
+   * taps before it. A tap decode or enrich refuses comes back as a `rejected` outcome with its code and
+   * reason.
+   */
+  | { kind: 'tap'; prepare: () => { ok: true; tap: EnrichedTap } | Rejection; source: SourcePosition }
   | { kind: 'adjustment'; adjustment: Adjustment; source: SourcePosition };
 
 export interface SourcePosition {
@@ -129,7 +137,15 @@ export function createTopology(options: TopologyOptions): Topology {
         });
       };
 
-      // decode + enrich
+      // A tap (a record of the taps topic) is decoded and enriched by its `prepare`, when detect
+      // reaches it; adjustments are decoded here, as detect looks their taps up before anything else.
+      const prepareTap = (record: ConsumedRecord) => (): { ok: true; tap: EnrichedTap } | Rejection => {
+        const decoded = stages.decode(record);
+        if (!decoded.ok) return decoded;
+        if (decoded.record.type !== 'tap')
+          return { ok: false, code: 'DECODE_FAILED', reason: `an ${decoded.record.type} on the taps topic` };
+        return stages.enrich(decoded.record);
+      };
       const inputs: DetectInput[] = [];
       const inputRecords: ConsumedRecord[] = [];
       /** The output of each input's batch. */
@@ -137,22 +153,21 @@ export function createTopology(options: TopologyOptions): Topology {
       batches.forEach((records, b) => {
         const out = outputs[b]!;
         for (const record of records) {
-          const decoded = stages.decode(record);
-          if (!decoded.ok) {
-            toDlq(out, record, decoded.code, decoded.reason);
-            continue;
-          }
           const source = { topic: record.topic, partition: record.partition, offset: record.offset };
-          if (decoded.record.type === 'tap') {
-            const enriched = stages.enrich(decoded.record);
-            if (!enriched.ok) {
-              toDlq(out, record, enriched.code, enriched.reason);
+          if (record.topic === topics.taps) inputs.push({ kind: 'tap', prepare: prepareTap(record), source });
+          else {
+            const decoded = stages.decode(record);
+            if (!decoded.ok) {
+              toDlq(out, record, decoded.code, decoded.reason);
               continue;
             }
-            inputs.push({ kind: 'tap', tap: enriched.tap, source });
-          } else {
-            const { type: _type, ...adjustment } = decoded.record;
-            inputs.push({ kind: 'adjustment', adjustment, source });
+            if (decoded.record.type === 'tap') {
+              const tap = decoded.record;
+              inputs.push({ kind: 'tap', prepare: () => stages.enrich(tap), source });
+            } else {
+              const { type: _type, ...adjustment } = decoded.record;
+              inputs.push({ kind: 'adjustment', adjustment, source });
+            }
           }
           inputRecords.push(record);
           inputOutputs.push(out);

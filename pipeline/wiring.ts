@@ -123,8 +123,8 @@ export async function startWorkerFromConfig(config: Config, logger: Logger): Pro
         inputs.map((i) =>
           i.kind === 'tap'
             ? {
-                kind: 'tap',
-                tap: i.tap,
+                kind: 'lazyTap',
+                prepare: i.prepare,
                 source: `${i.source.topic}/${i.source.partition}/${i.source.offset}`,
               }
             : {

@@ -4,6 +4,21 @@ import { describe, expect, it } from 'vitest';
 import type { StateStore } from '../../operators/stateStore.ts';
 import { adjustment, DAY, decisionOf, harness, HOUR, MIN, rulesWith, SEC, T0, tap } from './harness.ts';
 
+/**
+ * The store, with its `finish` replaced: the whole call, and the installments a streaming store takes
+ * (`stream().finish`), so the replacement sees every claim whichever way the detector sends them.
+ */
+function withFinish(store: StateStore, finish: StateStore['finish']): StateStore {
+  const stream = store.stream?.bind(store);
+  return {
+    ...store,
+    lookupTaps: (ids) => store.lookupTaps(ids),
+    execute: (parts) => store.execute(parts),
+    finish,
+    ...(stream && { stream: () => ({ part: stream().part, finish }) }),
+  };
+}
+
 export function conformanceSuite(name: string, makeStore: () => StateStore | Promise<StateStore>): void {
   describe(`detector scenarios (${name})`, () => {
     const setup = async (rules = rulesWith()) => harness(await makeStore(), rules);
@@ -162,9 +177,11 @@ export function conformanceSuite(name: string, makeStore: () => StateStore | Pro
         source: 'adjustments/0/7',
       };
       // The store runs the batch's operations up to the tap index update, then fails: the phone's
-      // month never saw the refund, and the batch is not committed.
+      // month never saw the refund, and the batch is not committed. Every part through `execute`
+      // (not part by part through `stream`), so that it sees the batch's operations together.
+      const { stream: _partByPart, ...whole } = store;
       const dying: StateStore = {
-        ...store,
+        ...whole,
         lookupTaps: (ids) => store.lookupTaps(ids),
         finish: (ops) => store.finish(ops),
         execute(parts) {
@@ -300,12 +317,7 @@ export function conformanceSuite(name: string, makeStore: () => StateStore | Pro
       const store = await makeStore();
       const rules = rulesWith({ rules: { msisdn_daily_amount: { enabled: false } } });
       const big = { kind: 'tap' as const, tap: tap({ t: T0, amount: 600_000 }), source: 'taps/0/1' };
-      const dying: StateStore = {
-        ...store,
-        lookupTaps: (ids) => store.lookupTaps(ids),
-        execute: (parts) => store.execute(parts),
-        finish: () => Promise.reject(new Error('store went away before the claims')),
-      };
+      const dying = withFinish(store, () => Promise.reject(new Error('store went away before the claims')));
       await expect(harness(dying, rules).send(big)).rejects.toThrow('before the claims');
       const h = harness(store, rules);
       const decided = await h.send(big);
@@ -342,15 +354,10 @@ export function conformanceSuite(name: string, makeStore: () => StateStore | Pro
       // the same record, finds its events, and claims it first.
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
-      const stalled: StateStore = {
-        ...store,
-        lookupTaps: (ids) => store.lookupTaps(ids),
-        execute: (parts) => store.execute(parts),
-        finish: async (ops) => {
-          await gate;
-          return store.finish(ops);
-        },
-      };
+      const stalled = withFinish(store, async (ops) => {
+        await gate;
+        return store.finish(ops);
+      });
       const oldOwner = harness(stalled, rules).send(rec);
       await new Promise((r) => setTimeout(r, 50));
       const decided = decisionOf(await harness(store, rules).send(rec));
@@ -367,12 +374,9 @@ export function conformanceSuite(name: string, makeStore: () => StateStore | Pro
       const t = tap({ t: T0 });
       // What a batch in which an adjustment named this tap leaves when it dies between its round
       // trips: the claim (with the batch's operations) and no decision.
-      const claimOnly: StateStore = {
-        ...store,
-        lookupTaps: (ids) => store.lookupTaps(ids),
-        execute: (parts) => store.execute(parts),
-        finish: () => Promise.reject(new Error('store went away before the decisions')),
-      };
+      const claimOnly = withFinish(store, () =>
+        Promise.reject(new Error('store went away before the decisions')),
+      );
       const refund = adjustment({ t: T0 + MIN, tap_id: t.tap_id, kind: 'REFUND', amount: 100 });
       await expect(harness(claimOnly).send(t, refund)).rejects.toThrow('before the decisions');
       expect((await store.lookupTaps([t.tap_id]))[0]).toMatchObject({ decision: null });

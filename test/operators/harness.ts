@@ -67,7 +67,11 @@ export function harness(store: StateStore, rules: Rules = rulesWith()) {
     detector,
     async send(...records: Array<EnrichedTap | Adjustment | DetectorInput>): Promise<Outcome[]> {
       const inputs = records.map((r): DetectorInput => {
-        if ('kind' in r && (r.kind === 'tap' || r.kind === 'adjustment') && !('adjustment_id' in r))
+        if (
+          'kind' in r &&
+          (r.kind === 'tap' || r.kind === 'lazyTap' || r.kind === 'adjustment') &&
+          !('adjustment_id' in r)
+        )
           return r as DetectorInput;
         return 'adjustment_id' in r
           ? { kind: 'adjustment', adjustment: r as Adjustment }

@@ -24,9 +24,9 @@ const topics = {
   adjustmentsRetry: 'adjustments-retry',
 };
 
-function record(partition: number, offset: number, value: string): ConsumedRecord {
+function record(partition: number, offset: number, value: string, topic = 'taps'): ConsumedRecord {
   return {
-    topic: 'taps',
+    topic,
     partition,
     offset: String(offset),
     timestamp: 0,
@@ -58,7 +58,9 @@ function stagesWith(detectCalls: DetectInput[][]): Stages {
     async detect(inputs) {
       detectCalls.push(inputs);
       return inputs.map((input): DetectOutcome => {
-        const tap = (input as Extract<DetectInput, { kind: 'tap' }>).tap;
+        const prepared = (input as Extract<DetectInput, { kind: 'tap' }>).prepare();
+        if (!prepared.ok) return { kind: 'rejected', code: prepared.code, reason: prepared.reason };
+        const tap = prepared.tap;
         if (tap.tap_id.startsWith('conflict'))
           return { kind: 'rejected', code: 'DUPLICATE_CONFLICT', reason: 'conflict' };
         const decision = tap.tap_id.startsWith('block') ? 'BLOCK' : 'ALLOW';
@@ -98,18 +100,26 @@ describe('topology: batches decided together', () => {
     const outputs = await topology.processBatches(batches);
 
     expect(detectCalls).toHaveLength(1);
-    expect(detectCalls[0]!.map((i) => (i as Extract<DetectInput, { kind: 'tap' }>).tap.tap_id)).toEqual([
+    // Every record of the taps topic goes to detect, which decodes and enriches it (`prepare`): the
+    // ones decode or enrich refuses too, and they come back rejected, to the DLQ in their place.
+    const tapIds = detectCalls[0]!.map((i) => {
+      const prepared = (i as Extract<DetectInput, { kind: 'tap' }>).prepare();
+      return prepared.ok ? prepared.tap.tap_id : `refused: ${prepared.reason}`;
+    });
+    expect(tapIds).toEqual([
       'a1',
+      'refused: not JSON',
       'block-a3',
+      'refused: invalid tap',
       'b2',
       'conflict-c1',
     ]);
     const shown = outputs.map((o) => o.messages.map((m) => `${m.topic} ${m.value.toString()}`));
     expect(shown).toEqual([
       [
-        'dlq {"dlq":"0/11"}',
         'decisions {"decision":"a1"}',
         'taps-enriched {"enriched":"a1"}',
+        'dlq {"dlq":"0/11"}',
         'decisions {"decision":"block-a3"}',
         'alerts {"alert":"block-a3"}',
         'taps-enriched {"enriched":"block-a3"}',
@@ -127,7 +137,8 @@ describe('topology: batches decided together', () => {
   it('answers batches with nothing to detect without calling detect', async () => {
     const detectCalls: DetectInput[][] = [];
     const topology = createTopology({ stages: stagesWith(detectCalls), topics, adjustmentWaitMs: 60_000 });
-    const outputs = await topology.processBatches([[record(0, 1, 'garbage')], []]);
+    // An adjustment is decoded before detect (detect looks its tap up first): this one never gets there.
+    const outputs = await topology.processBatches([[record(0, 1, 'garbage', 'adjustments')], []]);
     expect(detectCalls).toHaveLength(0);
     expect(outputs.map((o) => o.messages.length)).toEqual([1, 0]);
   });
