@@ -23,7 +23,7 @@
  * by slice as taps are decided: the same round trips, with nothing held back until the batch is planned.
  * `lazyTap` records are prepared (decoded, enriched) in the planning loop, between those parts.
  */
-import type { AppliedAdjustment } from '../pipeline/topology.ts';
+import type { AppliedAdjustment, PreparedTap } from '../pipeline/topology.ts';
 import type { ErrorCode } from '../pipeline/errors.ts';
 import type { Adjustment, Decision, EnrichedTap } from '../schemas/types.ts';
 import { checkAdjustment } from './adjustments.ts';
@@ -62,8 +62,6 @@ export type DetectorInput =
    */
   | { kind: 'lazyTap'; prepare: () => PreparedTap; source?: string }
   | { kind: 'adjustment'; adjustment: Adjustment; source?: string };
-
-export type PreparedTap = { ok: true; tap: EnrichedTap } | { ok: false; code: ErrorCode; reason: string };
 
 export type Outcome =
   | { kind: 'decision'; decision: Decision; tap: EnrichedTap; replay: boolean }
@@ -229,9 +227,11 @@ export function createDetector(options: DetectorOptions): Detector {
       const cutPart = () => {
         const part = ops.slice(cut);
         cut = ops.length;
-        parts.push(part);
         streamed ??= store.stream?.();
-        if (!streamed) return;
+        if (!streamed) {
+          parts.push(part); // for one `execute` below
+          return;
+        }
         const answered = streamed.part(part);
         answered.catch(() => {}); // awaited below, unless preparing a later tap throws first
         pending.push(answered);

@@ -48,6 +48,8 @@ export interface OutputMessage {
 }
 
 export type Rejection = { ok: false; code: ErrorCode; reason: string };
+/** A tap decoded and enriched, or why not. */
+export type PreparedTap = { ok: true; tap: EnrichedTap } | Rejection;
 
 export type DetectInput =
   /**
@@ -56,7 +58,7 @@ export type DetectInput =
    * taps before it. A tap decode or enrich refuses comes back as a `rejected` outcome with its code and
    * reason.
    */
-  | { kind: 'tap'; prepare: () => { ok: true; tap: EnrichedTap } | Rejection; source: SourcePosition }
+  | { kind: 'tap'; prepare: () => PreparedTap; source: SourcePosition }
   | { kind: 'adjustment'; adjustment: Adjustment; source: SourcePosition };
 
 export interface SourcePosition {
@@ -74,7 +76,7 @@ export type DetectOutcome =
 /** The stages, plugged in by pipeline/wiring.ts from schemas/, operators/ and sinks/. */
 export interface Stages {
   decode(record: ConsumedRecord): { ok: true; record: InputRecord } | Rejection;
-  enrich(tap: InputRecord & { type: 'tap' }): { ok: true; tap: EnrichedTap } | Rejection;
+  enrich(tap: InputRecord & { type: 'tap' }): PreparedTap;
   detect(inputs: DetectInput[]): Promise<DetectOutcome[]>;
   encodeDecision(d: Decision): Buffer;
   encodeAlert(a: Alert): Buffer;
@@ -139,7 +141,7 @@ export function createTopology(options: TopologyOptions): Topology {
 
       // A tap (a record of the taps topic) is decoded and enriched by its `prepare`, when detect
       // reaches it; adjustments are decoded here, as detect looks their taps up before anything else.
-      const prepareTap = (record: ConsumedRecord) => (): { ok: true; tap: EnrichedTap } | Rejection => {
+      const prepareTap = (record: ConsumedRecord) => (): PreparedTap => {
         const decoded = stages.decode(record);
         if (!decoded.ok) return decoded;
         if (decoded.record.type !== 'tap')
