@@ -31,6 +31,7 @@ import { isTaplineError } from './errors.ts';
 import { createMembershipCheck, membershipError } from './groupMembership.ts';
 import type { Logger } from './logger.ts';
 import type { WorkerMetrics } from './metrics.ts';
+import { tapPartitioner } from './partitioner.ts';
 import type { BatchOutput, ConsumedRecord, OutputMessage, Topology } from './topology.ts';
 
 export interface WorkerOptions {
@@ -178,6 +179,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       idempotent: true,
       maxInFlightRequests: 1,
       transactionTimeout: 30_000,
+      // kafkajs's default partitioning without its per-record allocations (pipeline/partitioner.ts).
+      createPartitioner: tapPartitioner,
       // A transaction begun right after the previous commit is refused with CONCURRENT_TRANSACTIONS until
       // the broker has written the commit markers (a few ms): retry quickly rather than after the
       // client-wide 200 ms backoff, which would set the decision latency.

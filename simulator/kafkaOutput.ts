@@ -11,6 +11,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { CliContext } from '../pipeline/cliContext.ts';
 import type { SimulateCommandOptions } from '../pipeline/commands/simulate.ts';
 import { createKafka, ensureTopics, kafkaUnavailable } from '../pipeline/kafka.ts';
+import { tapPartitioner } from '../pipeline/partitioner.ts';
 import { createCodec, type EventCodec } from '../schemas/codec.ts';
 import { simulateTraffic, type SimulationOptions } from './traffic.ts';
 import type { TrafficCounts } from './fileOutput.ts';
@@ -42,6 +43,9 @@ export async function produceTraffic(
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
+    // Same partitions as the worker's producer and Kafka's Java client, without kafkajs's per-record
+    // allocations (pipeline/partitioner.ts).
+    createPartitioner: tapPartitioner,
   });
   await producer.connect();
   const labels = options.labelsPath ? createWriteStream(options.labelsPath, { encoding: 'utf8' }) : null;
