@@ -6,11 +6,13 @@
  * count. A warm-up (probe taps until the first decision) keeps group join and connection set-up out.
  */
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { defineBenchmark, intOption, percentile, type Figure } from './harness.ts';
 import { produceSteady } from './decisionWatch.ts';
 import { benchKafka } from './kafkaTopics.ts';
 import { openPipelineSession, type PipelineSession } from './pipelineSession.ts';
+import { redisForks } from './redisCounters.ts';
 import { loadTapEncoder, syntheticTaps, type LoadedEncoder } from './taps.ts';
 import { cycleFigures, profileBetween, readCycleProfile } from './workerMetrics.ts';
 import type { Tap } from '../schemas/types.ts';
@@ -73,11 +75,13 @@ function latencyBenchmark(name: string, title: string, script?: string) {
       const next = () => taps.next().value as Tap;
       const session = await openPipelineSession(ctx, p.kafka, tag, 1, idPrefix, undefined, script);
       const figures: Figure[] = [];
+      const redis = new Redis(ctx.redisUrl, { maxRetriesPerRequest: 1 });
       try {
         const probes = await session.guard(warmUp(session, p.kafka, next, p.encoder.encode));
         ctx.log(`latency: worker answered after ${probes} probe taps`);
         for (const rate of rates) {
           const cyclesBefore = await readCycleProfile(session.metricsPorts[0]!);
+          const forksBefore = await redisForks(redis);
           const sent = await session.guard(
             produceSteady(p.kafka, session.topics.taps, rate, seconds, next, p.encoder.encode),
           );
@@ -101,6 +105,13 @@ function latencyBenchmark(name: string, title: string, script?: string) {
               better: 'lower',
             },
           );
+          // An AOF rewrite inside the window takes a core from the pipeline for ~1 s on this machine.
+          figures.push({
+            metric: `Redis forks (AOF rewrites) at ${rate}/s`,
+            unit: 'forks',
+            value: (await redisForks(redis)) - forksBefore,
+            better: 'lower',
+          });
           // Where the worker's cycles went at this rate (none for the echo stand-in).
           const cycles = profileBetween(cyclesBefore, await readCycleProfile(session.metricsPorts[0]!));
           figures.push(...cycleFigures(`${rate}/s`, cycles));
@@ -118,6 +129,7 @@ function latencyBenchmark(name: string, title: string, script?: string) {
         });
         return figures;
       } finally {
+        redis.disconnect();
         await session.close();
       }
     },

@@ -23,3 +23,11 @@ export async function redisCounters(redis: Redis): Promise<RedisCounters> {
   const cpu = (k: string) => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
   return { calls, usec, cpuSeconds: cpu('used_cpu_user') + cpu('used_cpu_sys') };
 }
+
+/**
+ * How many times Redis has forked (INFO stats `total_forks`): each AOF rewrite forks a child that
+ * writes the whole dataset, taking a core and copy-on-write page faults from the server while it runs.
+ */
+export async function redisForks(redis: Redis): Promise<number> {
+  return Number(/^total_forks:(\d+)/m.exec(await redis.info('stats'))?.[1] ?? NaN);
+}
