@@ -22,6 +22,7 @@ import kafkajs, {
   type Kafka,
   type Message,
   type Producer,
+  type Transaction,
 } from 'kafkajs';
 import { createCommitGroups } from './commitGroups.ts';
 import { awaitVisible, offsetKey, readCommitted, type PartitionOffset } from './committedOffsets.ts';
@@ -117,6 +118,25 @@ export function produceChunks<T extends { key: string | null; value: Buffer }>(m
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
+}
+
+/**
+ * Every output of the group's batches, in the order they were decided. Several produce requests per
+ * transaction keep every record batch under the broker's message.max.bytes (1 MB by default),
+ * whatever the size of the consumed batches; each request carries every topic of its chunk.
+ */
+async function produceOutputs(transaction: Transaction, members: GroupMember[]): Promise<void> {
+  for (const chunk of produceChunks(members.flatMap((m) => m.messages))) {
+    const byTopic = new Map<string, Message[]>();
+    for (const m of chunk) {
+      const list = byTopic.get(m.topic) ?? [];
+      list.push({ key: m.key, value: m.value, headers: m.headers });
+      byTopic.set(m.topic, list);
+    }
+    await transaction.sendBatch({
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    });
+  }
 }
 
 /** A decided batch waiting for its group's transaction. */
@@ -551,7 +571,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       partition: m.partition,
       offset: String(BigInt(m.lastOffset) + 1n),
     }));
-    let transaction: Awaited<ReturnType<Producer['transaction']>>;
+    let transaction: Transaction;
     let since = process.hrtime.bigint();
     const lap = (name: string) => {
       phase(name, since);
@@ -563,31 +583,30 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       return replaceProducer(e, partitions);
     }
     try {
-      // Several produce requests per transaction keep every record batch under the broker's
-      // message.max.bytes (1 MB by default), whatever the size of the consumed batches; each request
-      // carries every topic of its chunk.
-      for (const chunk of produceChunks(members.flatMap((m) => m.messages))) {
-        const byTopic = new Map<string, Message[]>();
-        for (const m of chunk) {
-          const list = byTopic.get(m.topic) ?? [];
-          list.push({ key: m.key, value: m.value, headers: m.headers });
-          byTopic.set(m.topic, list);
-        }
-        await transaction.sendBatch({
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        });
-      }
       const offsets = new Map<string, Array<{ partition: number; offset: string }>>();
       for (const { topic, partition, offset } of committed) {
         const list = offsets.get(topic) ?? [];
         list.push({ partition, offset });
         offsets.set(topic, list);
       }
-      lap('produce');
-      await transaction.sendOffsets({
+      // The offsets go into the transaction while its records are produced: the commit covers both
+      // whatever their order, and the two no longer wait on each other's round trips.
+      const sendingOffsets = transaction.sendOffsets({
         consumerGroupId: options.groupId,
         topics: [...offsets].map(([topic, partitions]) => ({ topic, partitions })),
       });
+      let producedAt = since;
+      const producing = produceOutputs(transaction, members).then(() => {
+        producedAt = process.hrtime.bigint();
+      });
+      // Both settle before a failure is thrown: the abort must not overtake a request in flight.
+      const [produced, offsetsSent] = await Promise.allSettled([producing, sendingOffsets]);
+      if (produced.status === 'rejected') throw produced.reason;
+      if (offsetsSent.status === 'rejected') throw offsetsSent.reason;
+      // The phases stay consecutive: `produce` until the records are written, `offsets` what the
+      // offsets took beyond that.
+      phase('produce', since);
+      since = producedAt;
       lap('offsets');
       await membership.confirm(members.map((m) => m.payload));
       lap('membership');
