@@ -22,7 +22,7 @@ dir $REDIS_DIR
 # Tapline keeps idempotency keys and detector state here: the append-only file survives restarts.
 appendonly yes
 appendfsync ${REDIS_APPENDFSYNC:-everysec}
-# The AOF grows ~1.9 KB per tap (scripts log what they write). From Redis's default 64 MB, a small
+# The AOF grows 2-4 KB per tap (scripts log what they write). From Redis's default 64 MB, a small
 # dataset was rewritten every ~4 s at 5,000 taps/s, and each rewrite's child took a core for ~1 s:
 # on two cores that set the decision latency's p99 (docs/BENCHMARKS.md). Rewrite from 1 GB instead.
 auto-aof-rewrite-percentage 100
