@@ -46,7 +46,7 @@ const SCRATCH_UNITS = 1024;
 const scratch = Buffer.allocUnsafe(3 * SCRATCH_UNITS);
 
 function keyHash(key: Buffer | string): number {
-  if (Buffer.isBuffer(key)) return murmur2Of(key, key.length);
+  if (Buffer.isBuffer(key)) return murmur2(key);
   // String() as kafkajs does, for keys of other types from untyped callers.
   const text = String(key);
   if (text.length > SCRATCH_UNITS) return murmur2(Buffer.from(text));
