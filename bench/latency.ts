@@ -15,6 +15,8 @@ import { openPipelineSession, type PipelineSession } from './pipelineSession.ts'
 import { redisForks } from './redisCounters.ts';
 import { loadTapEncoder, syntheticTaps, type LoadedEncoder } from './taps.ts';
 import { cycleFigures, profileBetween, readCycleProfile } from './workerMetrics.ts';
+import { cpuPerUnit, pipelineProcesses, sampleCpu } from './cpuAccount.ts';
+import { cpuFigures } from './scaleOut.ts';
 import type { Tap } from '../schemas/types.ts';
 
 interface Prepared {
@@ -82,10 +84,25 @@ function latencyBenchmark(name: string, title: string, script?: string) {
         for (const rate of rates) {
           const cyclesBefore = await readCycleProfile(session.metricsPorts[0]!);
           const forksBefore = await redisForks(redis);
-          const sent = await session.guard(
-            produceSteady(p.kafka, session.topics.taps, rate, seconds, next, p.encoder.encode),
+          const cpu = sampleCpu(
+            await pipelineProcesses(
+              ctx.redisUrl,
+              session.workers.map((w) => w.pid),
+            ),
           );
-          await session.guard(session.watch.waitForAll([...sent.sentAt.keys()], 60_000));
+          const started = performance.now();
+          let sent: Awaited<ReturnType<typeof produceSteady>>;
+          let ended: number;
+          try {
+            sent = await session.guard(
+              produceSteady(p.kafka, session.topics.taps, rate, seconds, next, p.encoder.encode),
+            );
+            await session.guard(session.watch.waitForAll([...sent.sentAt.keys()], 60_000));
+            ended = performance.now();
+          } finally {
+            cpu.stop();
+          }
+          const cost = cpuPerUnit(cpu.samples, started, ended, sent.sent);
           const latencies: number[] = [];
           for (const [id, at] of sent.sentAt) latencies.push(session.watch.seen.get(id)! - at);
           const target = rate === 5_000 ? '< 50' : undefined;
@@ -112,6 +129,12 @@ function latencyBenchmark(name: string, title: string, script?: string) {
             value: (await redisForks(redis)) - forksBefore,
             better: 'lower',
           });
+          // CPU per tap by process at this rate: what each costs when it is not saturated (the
+          // benchmark process both produces and watches here). What the cores would allow at that
+          // cost is a saturation figure, left to `scale-out`.
+          figures.push(
+            ...cpuFigures(`${rate}/s`, cost).filter((f) => !f.metric.startsWith('taps/s the cores')),
+          );
           // Where the worker's cycles went at this rate (none for the echo stand-in).
           const cycles = profileBetween(cyclesBefore, await readCycleProfile(session.metricsPorts[0]!));
           figures.push(...cycleFigures(`${rate}/s`, cycles));

@@ -43,6 +43,11 @@ describe('end-to-end harness', () => {
     expect(max).toBeGreaterThanOrEqual(p99!);
     // Redis's forks in the window: a count read from INFO, not missing or NaN.
     expect(Number.isInteger(value('Redis forks (AOF rewrites) at 200/s'))).toBe(true);
+    // CPU per tap of the worker and the machine over the window, read from /proc (Linux).
+    if (process.platform === 'linux') {
+      expect(value('CPU per tap, 200/s: workers')).toBeGreaterThan(0);
+      expect(value('CPU per tap, 200/s: machine')).toBeGreaterThan(value('CPU per tap, 200/s: workers')!);
+    }
     expect(value('worker peak RSS')).toBeGreaterThan(10);
   }, 120_000);
 });
