@@ -37,14 +37,36 @@ export function notYetVisible(expected: readonly PartitionOffset[], table: Offse
   });
 }
 
-/** Reads the group's committed offsets of `topics` through a connected admin client. */
+/** Partitions of one topic, as an offset read asks for them. */
+export interface TopicPartitions {
+  topic: string;
+  partitions: number[];
+}
+
+/** The partitions of `offsets`, topic by topic. */
+export function byTopic(offsets: readonly Pick<PartitionOffset, 'topic' | 'partition'>[]): TopicPartitions[] {
+  const topics = new Map<string, number[]>();
+  for (const { topic, partition } of offsets) {
+    const partitions = topics.get(topic) ?? [];
+    if (!partitions.includes(partition)) partitions.push(partition);
+    topics.set(topic, partitions);
+  }
+  return [...topics].map(([topic, partitions]) => ({ topic, partitions }));
+}
+
+/**
+ * Reads the group's committed offsets of these partitions through a connected admin client: one
+ * OffsetFetch, since the kafkajs patch (patches/kafkajs+2.2.4.patch) remembers the group's
+ * coordinator and takes the partitions as given instead of refreshing metadata for them.
+ */
 export async function readCommitted(
   admin: Admin,
   groupId: string,
-  topics: readonly string[],
+  wanted: readonly TopicPartitions[],
 ): Promise<OffsetTable> {
   const table: OffsetTable = new Map();
-  for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics: [...topics] })) {
+  const topics = wanted.map(({ topic, partitions }) => ({ topic, partitions: [...partitions] }));
+  for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics })) {
     for (const { partition, offset } of partitions)
       if (offset !== '-1' && offset !== '') table.set(offsetKey(topic, partition), BigInt(offset));
   }
@@ -52,7 +74,8 @@ export async function readCommitted(
 }
 
 export interface AwaitVisibleOptions {
-  read: (topics: string[]) => Promise<OffsetTable>;
+  /** The committed offsets of these partitions (those not yet seen at their expected offset). */
+  read: (wanted: TopicPartitions[]) => Promise<OffsetTable>;
   /** Give up (and say so) after this long. @default 30000, kafkajs's transaction timeout */
   timeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -78,13 +101,12 @@ export async function awaitVisible(
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const now = options.now ?? Date.now;
   const deadline = now() + (options.timeoutMs ?? 30_000);
-  const topics = [...new Set(expected.map((e) => e.topic))];
   let pending = [...expected];
   let lastError: unknown = null;
   let wait = FIRST_WAIT_MS;
   for (let reads = 1; ; reads++) {
     try {
-      pending = notYetVisible(pending, await options.read(topics));
+      pending = notYetVisible(pending, await options.read(byTopic(pending)));
       if (pending.length === 0) return { visible: true, reads };
     } catch (e) {
       lastError = e;

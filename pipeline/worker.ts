@@ -25,7 +25,13 @@ import kafkajs, {
   type Transaction,
 } from 'kafkajs';
 import { createCommitGroups } from './commitGroups.ts';
-import { awaitVisible, offsetKey, readCommitted, type PartitionOffset } from './committedOffsets.ts';
+import {
+  awaitVisible,
+  offsetKey,
+  readCommitted,
+  type PartitionOffset,
+  type TopicPartitions,
+} from './committedOffsets.ts';
 import { startLagMonitor, type Assignment } from './consumerLag.ts';
 import { createDecisionQueue } from './decisionQueue.ts';
 import { isTaplineError } from './errors.ts';
@@ -213,7 +219,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   /** Reads the group's committed offsets (pipeline/committedOffsets.ts). */
   const offsetsAdmin = kafka.admin();
   await offsetsAdmin.connect();
-  const readOffsets = (topics: string[]) => readCommitted(offsetsAdmin, options.groupId, topics);
+  const readOffsets = (wanted: TopicPartitions[]) => readCommitted(offsetsAdmin, options.groupId, wanted);
   await consumer.connect();
   await consumer.subscribe({ topics: [...options.inputTopics, options.retryTopic], fromBeginning: true });
 
@@ -535,7 +541,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
   /** The group's committed offset of one partition, or null when it has none. */
   async function committedOffset(topic: string, partition: number): Promise<string | null> {
-    const offset = (await readOffsets([topic])).get(offsetKey(topic, partition));
+    const offset = (await readOffsets([{ topic, partitions: [partition] }])).get(offsetKey(topic, partition));
     return offset === undefined ? null : String(offset);
   }
 

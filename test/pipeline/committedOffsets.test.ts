@@ -5,6 +5,7 @@ import {
   offsetKey,
   type OffsetTable,
   type PartitionOffset,
+  type TopicPartitions,
 } from '../../pipeline/committedOffsets.ts';
 
 const committed: PartitionOffset[] = [
@@ -73,7 +74,7 @@ describe('awaitVisible', () => {
         ['adjustments', 1, 7],
       ]),
     ];
-    const asked: string[][] = [];
+    const asked: TopicPartitions[][] = [];
     const c = clock();
     const result = await awaitVisible(committed, {
       read: async (topics) => {
@@ -83,7 +84,21 @@ describe('awaitVisible', () => {
       ...c,
     });
     expect(result).toEqual({ visible: true, reads: 3 });
-    expect(asked[0]).toEqual(['taps', 'adjustments']);
+    // Each read asks for the partitions still pending, no more (one OffsetFetch, no metadata).
+    expect(asked).toEqual([
+      [
+        { topic: 'taps', partitions: [0, 3] },
+        { topic: 'adjustments', partitions: [1] },
+      ],
+      [
+        { topic: 'taps', partitions: [0, 3] },
+        { topic: 'adjustments', partitions: [1] },
+      ],
+      [
+        { topic: 'taps', partitions: [3] },
+        { topic: 'adjustments', partitions: [1] },
+      ],
+    ]);
     expect(c.slept).toEqual([1, 2]);
   });
 

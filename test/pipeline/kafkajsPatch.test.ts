@@ -10,7 +10,11 @@
  *    are written in place, a record batch is sized up front, and its CRC32C is computed eight bytes a
  *    step. The same bytes as before, in about half the CPU (docs/BENCHMARKS.md). The broker checks
  *    each batch's CRC on produce, so every integration test checks the checksum too; here it is
- *    checked against an independent bytewise CRC32C and the published vectors.
+ *    checked against an independent bytewise CRC32C and the published vectors;
+ *  - a group's (or transactional id's) coordinator is remembered between requests, and forgotten when
+ *    a request to it fails; an admin's fetchOffsets takes `{ topic, partitions }` without refreshing
+ *    metadata. Unpatched, every transaction sent four FindCoordinator round trips and every read of
+ *    the committed offsets two more (test/pipeline/kafkajsCoordinators.int.test.ts counts them).
  */
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
