@@ -65,8 +65,7 @@ export async function readCommitted(
   wanted: readonly TopicPartitions[],
 ): Promise<OffsetTable> {
   const table: OffsetTable = new Map();
-  const topics = wanted.map(({ topic, partitions }) => ({ topic, partitions: [...partitions] }));
-  for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics })) {
+  for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics: [...wanted] })) {
     for (const { partition, offset } of partitions)
       if (offset !== '-1' && offset !== '') table.set(offsetKey(topic, partition), BigInt(offset));
   }

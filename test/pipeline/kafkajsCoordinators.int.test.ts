@@ -23,6 +23,7 @@ afterAll(async () => {
 function requests(client: Producer | Admin): string[] {
   const seen: string[] = [];
   const record = (e: RequestEvent) => seen.push(e.payload.apiName);
+  // Two branches for the compiler only: the union of both clients' `on` overloads is not callable.
   if ('transaction' in client) client.on(client.events.REQUEST, record);
   else client.on(client.events.REQUEST, record);
   return seen;
