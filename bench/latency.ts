@@ -5,6 +5,7 @@
  * producer acknowledgement, worker fetch, detection, the batch's transaction and the reader's fetch all
  * count. A warm-up (probe taps until the first decision) keeps group join and connection set-up out.
  */
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
@@ -59,6 +60,41 @@ async function warmUp(session: PipelineSession, kafka: Kafka, next: () => Tap, e
   }
 }
 
+/**
+ * Latencies of the taps sent at or after `from` (the steady window) and of those sent before it (the
+ * ramp), in ms; every tap must have its decision.
+ */
+export function splitAtStart(
+  sentAt: ReadonlyMap<string, number>,
+  seen: ReadonlyMap<string, number>,
+  from: number,
+): { steady: number[]; rampLatencies: number[] } {
+  const steady: number[] = [];
+  const rampLatencies: number[] = [];
+  for (const [id, at] of sentAt) {
+    const decided = seen.get(id);
+    if (decided === undefined) throw new Error(`tap ${id} has no decision`);
+    (at >= from ? steady : rampLatencies).push(decided - at);
+  }
+  return { steady, rampLatencies };
+}
+
+/**
+ * `--set latency-trace=PREFIX`: one line per tap to PREFIX-<rate>.txt, the wall-clock ms at which it
+ * was handed to the producer and its latency in ms, ramp included, to line up with other clocks
+ * (Redis's log, the broker's, /proc samples).
+ */
+function writeTrace(
+  file: string,
+  sentAt: ReadonlyMap<string, number>,
+  seen: ReadonlyMap<string, number>,
+): void {
+  const rows: string[] = [];
+  for (const [id, at] of sentAt)
+    rows.push(`${(performance.timeOrigin + at).toFixed(1)} ${(seen.get(id)! - at).toFixed(1)}\n`);
+  writeFileSync(file, rows.join(''));
+}
+
 function latencyBenchmark(name: string, title: string, script?: string) {
   return defineBenchmark<Prepared>({
     name,
@@ -71,6 +107,7 @@ function latencyBenchmark(name: string, title: string, script?: string) {
     async run(ctx, p) {
       const rates = rateList(ctx.options.get('rates'));
       const seconds = intOption(ctx, 'latency-seconds', 20);
+      const ramp = intOption(ctx, 'latency-ramp-seconds', 3);
       const tag = `lat-${ctx.runId}-${p.runs++}`;
       const idPrefix = `L${ctx.runId}r${p.runs}`;
       const taps = syntheticTaps({ accounts: 20_000, idPrefix, meanGapMs: 1 });
@@ -82,6 +119,15 @@ function latencyBenchmark(name: string, title: string, script?: string) {
         const probes = await session.guard(warmUp(session, p.kafka, next, p.encoder.encode));
         ctx.log(`latency: worker answered after ${probes} probe taps`);
         for (const rate of rates) {
+          // The first seconds at a rate are the ramp: the worker's fetches grow to the new rate and
+          // V8 optimises the code the probes did not reach. They get figures of their own; the steady
+          // figures (and CPU, cycles, forks) cover the taps sent after it.
+          const sending = session.guard(
+            produceSteady(p.kafka, session.topics.taps, rate, ramp + seconds, next, p.encoder.encode),
+          );
+          // Awaited below; until then a failure must not surface as an unhandled rejection.
+          sending.catch(() => undefined);
+          await session.guard(new Promise((r) => setTimeout(r, ramp * 1000)));
           const cyclesBefore = await readCycleProfile(session.metricsPorts[0]!);
           const forksBefore = await redisForks(redis);
           const cpu = sampleCpu(
@@ -94,17 +140,16 @@ function latencyBenchmark(name: string, title: string, script?: string) {
           let sent: Awaited<ReturnType<typeof produceSteady>>;
           let ended: number;
           try {
-            sent = await session.guard(
-              produceSteady(p.kafka, session.topics.taps, rate, seconds, next, p.encoder.encode),
-            );
+            sent = await sending;
             await session.guard(session.watch.waitForAll([...sent.sentAt.keys()], 60_000));
             ended = performance.now();
           } finally {
             cpu.stop();
           }
-          const cost = cpuPerUnit(cpu.samples, started, ended, sent.sent);
-          const latencies: number[] = [];
-          for (const [id, at] of sent.sentAt) latencies.push(session.watch.seen.get(id)! - at);
+          const { steady: latencies, rampLatencies } = splitAtStart(sent.sentAt, session.watch.seen, started);
+          const trace = ctx.options.get('latency-trace');
+          if (trace) writeTrace(`${trace}-${rate}.txt`, sent.sentAt, session.watch.seen);
+          const cost = cpuPerUnit(cpu.samples, started, ended, latencies.length);
           const target = rate === 5_000 ? '< 50' : undefined;
           figures.push(
             { metric: `p50 at ${rate}/s`, unit: 'ms', value: percentile(latencies, 50), better: 'lower' },
@@ -122,6 +167,21 @@ function latencyBenchmark(name: string, title: string, script?: string) {
               better: 'lower',
             },
           );
+          if (rampLatencies.length > 0)
+            figures.push(
+              {
+                metric: `p99 in the ${ramp} s ramp to ${rate}/s`,
+                unit: 'ms',
+                value: percentile(rampLatencies, 99),
+                better: 'lower',
+              },
+              {
+                metric: `max in the ${ramp} s ramp to ${rate}/s`,
+                unit: 'ms',
+                value: rampLatencies.reduce((a, b) => Math.max(a, b), 0),
+                better: 'lower',
+              },
+            );
           // An AOF rewrite inside the window takes a core from the pipeline for ~1 s on this machine.
           figures.push({
             metric: `Redis forks (AOF rewrites) at ${rate}/s`,
