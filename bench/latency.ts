@@ -110,7 +110,11 @@ function latencyBenchmark(name: string, title: string, script?: string) {
       const ramp = intOption(ctx, 'latency-ramp-seconds', 3);
       const tag = `lat-${ctx.runId}-${p.runs++}`;
       const idPrefix = `L${ctx.runId}r${p.runs}`;
-      const taps = syntheticTaps({ accounts: 20_000, idPrefix, meanGapMs: 1 });
+      const taps = syntheticTaps({
+        accounts: intOption(ctx, 'latency-accounts', 20_000),
+        idPrefix,
+        meanGapMs: 1,
+      });
       const next = () => taps.next().value as Tap;
       const session = await openPipelineSession(ctx, p.kafka, tag, 1, idPrefix, undefined, script);
       const figures: Figure[] = [];
