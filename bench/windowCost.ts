@@ -9,7 +9,7 @@
  * the window holds N events throughout: each measured insert adds one and the trim drops the oldest.
  * Inserts go in parts of 50 (one round trip each), as the worker sends a fetch's.
  *
- *   npx node bench/windowCost.ts [sizes=10,100,1000,5000] [inserts=300]
+ *   npx node bench/windowCost.ts [sizes=10,100,1000,5000] [inserts=300] [cache=on|off]
  *                                                  REDIS_URL (default redis://127.0.0.1:6379)
  *
  * The figures include other clients' work on a shared Redis; run it on a quiet one.
@@ -24,8 +24,17 @@ import type { StoreOp } from '../operators/stateStore.ts';
 
 const sizes = (process.argv[2] ?? '10,100,1000,5000').split(',').map(Number);
 const inserts = Number(process.argv[3] ?? 300);
-if (sizes.some((n) => !Number.isInteger(n) || n < 0) || !Number.isInteger(inserts) || inserts <= 0)
-  throw new RangeError('usage: npx node bench/windowCost.ts [sizes=10,100,1000,5000] [inserts=300]');
+/** off: every answer parsed whole, as before operators/redis/windowCache.ts. */
+const cache = process.argv[4] ?? 'on';
+if (
+  sizes.some((n) => !Number.isInteger(n) || n < 0) ||
+  !Number.isInteger(inserts) ||
+  inserts <= 0 ||
+  (cache !== 'on' && cache !== 'off')
+)
+  throw new RangeError(
+    'usage: npx node bench/windowCost.ts [sizes=10,100,1000,5000] [inserts=300] [cache=on|off]',
+  );
 
 const DAY = 86_400_000;
 const start = Date.UTC(2026, 10, 3);
@@ -49,11 +58,17 @@ async function aofBytes(redis: Redis): Promise<number> {
 
 const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
 const run = `bench:wc-${randomUUID().slice(0, 8)}:`;
-console.log(`node ${process.version}, ${inserts} measured inserts per size, in parts of ${PART}`);
+console.log(
+  `node ${process.version}, ${inserts} measured inserts per size, in parts of ${PART}, window cache ${cache}`,
+);
 console.log('live events | Redis CPU µs/insert | client CPU µs/insert | AOF bytes/insert | state bytes');
 try {
   for (const size of sizes) {
-    const store = createRedisStore({ redis, keyPrefix: `${run}${size}:` });
+    const store = createRedisStore({
+      redis,
+      keyPrefix: `${run}${size}:`,
+      ...(cache === 'off' ? { windowCache: { minChars: Infinity } } : {}),
+    });
     const account = 'hot';
     // Fill the window in parts of 500: what is measured is the inserts after it.
     for (let i = 0; i < size; i += 500) {

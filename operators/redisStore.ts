@@ -13,7 +13,8 @@ import { Redis } from 'ioredis';
 import { TaplineError } from '../pipeline/errors.ts';
 import type { Decision } from '../schemas/types.ts';
 import type { PhoneAdjustment } from './entityState.ts';
-import { packEvent, parseEntity, parseTapIndex } from './redis/layout.ts';
+import { packEvent, parseTapIndex } from './redis/layout.ts';
+import { WindowCache, type WindowCacheOptions } from './redis/windowCache.ts';
 import {
   createPipelineConnection,
   type PipelineConnection,
@@ -90,6 +91,8 @@ export interface RedisStoreOptions {
   keyPrefix: string;
   /** Operations per part of a batch (tests cut finer to exercise answers part by part). */
   opsPerPart?: number;
+  /** Which windows stay parsed between inserts (operators/redis/windowCache.ts). */
+  windowCache?: WindowCacheOptions;
 }
 
 function unavailable(e: unknown): TaplineError {
@@ -130,6 +133,7 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
     a.occurredAt,
   ];
   let trips = 0;
+  const windows = new WindowCache(options.windowCache);
 
   /** One pipeline's answers; `run` also counts it as a round trip. */
   const send = async (commands: Commands): Promise<Reply[]> => {
@@ -222,7 +226,7 @@ export function createRedisStore(options: RedisStoreOptions): StateStore & { red
             op: 'insertEvent',
             inserted: inserted === 1,
             prevMax: Number(prev),
-            state: parseEntity(op.entity.type, state, later),
+            state: windows.state(`${op.entity.type}:${op.entity.id}`, op.entity.type, state, later),
           };
         }
         case 'adjustTap':

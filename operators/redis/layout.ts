@@ -56,7 +56,7 @@ function fieldEnd(raw: string, from: number, end: number): number {
  * The event whose record runs from `id` (after its RS) to `end`; its tap_id ends at `a`, its time
  * (`t`, already read) at `b`. Fields are read in place: no record string, no array of fields.
  */
-function unpackEvent(
+export function unpackEvent(
   type: EntityType,
   raw: string,
   id: number,
@@ -99,22 +99,28 @@ function unpackEvent(
  * scanned in place (this runs three times per tap in the worker): a dead event costs one time read.
  */
 export function parseEntity(type: EntityType, raw: string, later?: readonly string[]): EntityState {
-  const n = raw.length;
+  const { state, cut, eventsAt } = parseHead(type, raw, later);
+  forEachEvent(raw, eventsAt, (at, t, a, b, end) => {
+    if (t > cut) state.e.push(unpackEvent(type, raw, at + 1, a, b, end, t));
+  });
+  return state;
+}
+
+/**
+ * The header of an entity string: the state without its events (`e` empty; a phone's month sums,
+ * holds, adjustment ids and, from `later`, its month taps), the cut, and where the events start.
+ */
+export function parseHead(
+  type: EntityType,
+  raw: string,
+  later?: readonly string[],
+): { state: EntityState; cut: number; eventsAt: number } {
   const first = raw.indexOf(RS);
-  const headEnd = first < 0 ? n : first;
+  const headEnd = first < 0 ? raw.length : first;
   const h1 = fieldEnd(raw, 0, headEnd);
   const h2 = fieldEnd(raw, h1 + 1, headEnd);
   const state: EntityState = { m: Number(raw.slice(0, h1)), e: [] };
   const cut = Number(raw.slice(h1 + 1, h2));
-  for (let p = headEnd; p < n;) {
-    let next = raw.indexOf(RS, p + 1);
-    if (next < 0) next = n;
-    const a = fieldEnd(raw, p + 1, next);
-    const b = fieldEnd(raw, a + 1, next);
-    const t = Number(raw.slice(a + 1, b));
-    if (t > cut) state.e.push(unpackEvent(type, raw, p + 1, a, b, next, t));
-    p = next;
-  }
   if (type === 'm') {
     const h3 = fieldEnd(raw, h2 + 1, headEnd);
     const h4 = fieldEnd(raw, h3 + 1, headEnd);
@@ -130,7 +136,27 @@ export function parseEntity(type: EntityType, raw: string, later?: readonly stri
       for (let i = 0; i + 1 < later.length; i += 2) state.mt[later[i]!] = parseMonthTap(later[i + 1]!);
     }
   }
-  return state;
+  return { state, cut, eventsAt: headEnd };
+}
+
+/**
+ * Every event record of `raw` from `from` (an RS, or the end) on, in order: where it starts (its RS),
+ * its time, where its tap_id and time end (`a`, `b`) and where it ends, for unpackEvent.
+ */
+export function forEachEvent(
+  raw: string,
+  from: number,
+  visit: (at: number, t: number, a: number, b: number, end: number) => void,
+): void {
+  const n = raw.length;
+  for (let p = from; p < n;) {
+    let next = raw.indexOf(RS, p + 1);
+    if (next < 0) next = n;
+    const a = fieldEnd(raw, p + 1, next);
+    const b = fieldEnd(raw, a + 1, next);
+    visit(p, Number(raw.slice(a + 1, b)), a, b, next);
+    p = next;
+  }
 }
 
 /** A phone's month sums (a cjson object when an earlier version wrote them and no tap came since). */

@@ -55,11 +55,15 @@ describe('memory and Redis stores agree', () => {
         fc.array(fc.array(record, { minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 6 }),
         // Redis answers a batch part by part, cut as fine as one plan a part; memory answers at once.
         fc.integer({ min: 1, max: 64 }),
-        async (batches, opsPerPart) => {
+        // Every window kept parsed between inserts (operators/redis/windowCache.ts), or the default.
+        fc.boolean(),
+        async (batches, opsPerPart, cacheAll) => {
           const keyPrefix = `eq:${randomUUID().slice(0, 8)}:`;
           prefixes.push(keyPrefix);
           const mem = harness(createMemoryStore());
-          const red = harness(createRedisStore({ redis, keyPrefix, opsPerPart }));
+          const red = harness(
+            createRedisStore({ redis, keyPrefix, opsPerPart, windowCache: cacheAll ? { minChars: 0 } : {} }),
+          );
           let clock = T0;
           for (const batch of batches) {
             const recs = batch.map((r): EnrichedTap | Adjustment => {
