@@ -88,7 +88,7 @@ export class WindowCache {
       return { state: parseEntity(type, raw, later), window: null };
     }
     const { state, cut, eventsAt, version } = parseHead(type, raw, later);
-    let now = before && before.type === type ? extend(before, type, raw, eventsAt, cut, version) : null;
+    let now = before && before.type === type ? extend(before, { type, raw, eventsAt, cut, version }) : null;
     if (now) this.reused++;
     else {
       now = scan(type, raw, eventsAt, cut, version);
@@ -183,23 +183,33 @@ function scan(type: EntityType, raw: string, eventsAt: number, cut: number, vers
   return parsed;
 }
 
+/** An answer: its text, the type of its entity, and what its header says. */
+interface Answer {
+  type: EntityType;
+  raw: string;
+  eventsAt: number;
+  cut: number;
+  version: string;
+}
+
 /**
- * `raw` as `before`'s events less a dead prefix, plus at most one appended event, parsed from
- * `before`; null when `raw` is anything else.
+ * The answer as `before`'s events less a dead prefix (or none: a write that did not trim, a removal's
+ * header left as it was), plus at most one appended event, parsed from `before`; null when it is
+ * anything else.
  */
-function extend(
-  before: Parsed,
-  type: EntityType,
-  raw: string,
-  eventsAt: number,
-  cut: number,
-  version: string,
-): Parsed | null {
+function extend(before: Parsed, answer: Answer): Parsed | null {
   // A cut that moved back revives dead events: only a whole parse knows them.
-  if (cut < before.cut) return null;
-  // The script drops the events not later than the cut from the front, up to the first live one.
-  let first = 0;
-  while (first < before.times.length && before.times[first]! <= cut) first++;
+  if (answer.cut < before.cut) return null;
+  // The whole-window write drops the events not later than the cut from the front, up to the first
+  // live one; the append leaves them.
+  let live = 0;
+  while (live < before.times.length && before.times[live]! <= answer.cut) live++;
+  return after(before, answer, live) ?? (live > 0 ? after(before, answer, 0) : null);
+}
+
+/** The answer as `before`'s events from its `first` on, plus at most one appended event; null if not. */
+function after(before: Parsed, answer: Answer, first: number): Parsed | null {
+  const { type, raw, eventsAt, cut } = answer;
   const oldEvents = before.raw.length - before.eventsAt;
   const dropped = first < before.offsets.length ? before.offsets[first]! : oldEvents;
   const kept = oldEvents - dropped;
@@ -207,11 +217,7 @@ function extend(
   if (tailAt > raw.length) return null;
   if (kept > 0 && !raw.startsWith(before.raw.slice(before.eventsAt + dropped), eventsAt)) return null;
   const next: Parsed = {
-    type,
-    raw,
-    eventsAt,
-    cut,
-    version,
+    ...answer,
     offsets: before.offsets.slice(first).map((o) => o - dropped),
     times: before.times.slice(first),
     events: before.events.slice(first),
