@@ -6,14 +6,11 @@
  *
  * Layout (operators/redis/layout.ts packs and reads it on the Node side):
  *  - entity `{a:…}` `{m:…}` `{d:…}`: one string, a header then the events in the order applied.
- *      header  account/device: m US c US v US o    phone: m US c US mo US holds US adjustments
+ *      header  account/device: m US c        phone: m US c US mo US holds US adjustments
  *      events  RS tap_id US occurred_at US …the rest of the tuple (packed by Node, never parsed here)
  *    m = newest event time, c = the cut of the last trim: only events later than c are the entity's
- *    events. v = the window's version, bumped by every write (a client holding it holds the window;
- *    absent in windows shorter than a client holds, and in those written before versions), o = the
- *    front event's time (when the dead prefix is due).
- *    Writes are O(1) amortised: an insert appends one event, and the trim drops dead events from
- *    the front only (each is dropped once); nothing decodes or re-encodes the window. A dead
+ *    events. Writes are O(1) amortised: an insert appends one event, and the trim drops dead events
+ *    from the front only (each is dropped once); nothing decodes or re-encodes the window. A dead
  *    event behind a live one stays in the string until it reaches the front, invisible (Node filters
  *    by c). A phone's month sums are GS key FS amount entries, changed in place as text; its holds
  *    and adjustment ids (rare) stay cjson, decoded only when an operation needs them. The header's m
@@ -127,72 +124,11 @@ local function headText(f, moved, cut, tText, cutText)
 end
 `;
 
-/** An account's or device's header: m, cut, version, time of the front event ('' when none). */
-const windowHelpers = `
--- occurred_at of the event starting at q, as the text stored
-local function timeTextAt(ev, q)
-  local a = string.find(ev, US, q + 1, true)
-  local b = string.find(ev, US, a + 1, true)
-  return string.sub(ev, a + 1, (b or (#ev + 1)) - 1)
-end
--- A window's next version: one more than its old one, so a client that sent several inserts into
--- one window knows the versions they make. A window made anew (or written before versions) starts
--- from Redis's clock in µs: a window made again after its key expired does not take a version its
--- old contents had. Every write of the window takes a new one, so a client holding version v holds
--- exactly the stored window. (Writes a restart lost are the client's to forget: the store drops what
--- it holds when its connection drops.) 16 digits: '%.0f', as Lua's tostring would write 1.79e+15.
-local function nextVersion(old)
-  local before = tonumber(old or '')
-  if before then return string.format('%.0f', before + 1) end
-  local tm = redis.call('TIME')
-  return tm[1] .. string.format('%06d', tonumber(tm[2]))
-end
--- the version and front-event fields that follow m and cut, for the events of ev from q (then the
--- event of addedTime, if any)
-local function tailHead(f, ev, q, addedTime)
-  return US .. nextVersion(f and f[3]) .. US .. (q <= #ev and timeTextAt(ev, q) or (addedTime or ''))
-end
-`;
-
 /**
  * KEYS: account or device. ARGV: packed event (RS…), tap_id, event time, retention, ttl, the cut if
- * this tap moves m (event time − retention, as text), the window version the client expects ('' for
- * none: the one it holds, or the one its earlier inserts in the same pipeline make), the length from
- * which the client holds windows (shorter ones are written without a version). → {inserted 0|1,
- * prevMax, state string}, or {1, prevMax, new header, 1} when the window is at that version and the
- * event was appended to it (the window is then the new header, the expected window's events and the
- * packed event).
- *
- * That append is the usual insert into a window the client holds: a tap later than m (so not a
- * duplicate), the cut not moving back, the header keeping its length (m and the cut are 13-digit
- * times), and the front event dead for less than a quarter of the retention. It reads the header only
- * and writes ~150 bytes (SETRANGE, APPEND, PEXPIRE) instead of the window, so it costs the same
- * whatever the window's length. Dead events it leaves at the front (Node and the scripts filter by
- * the cut) go at the next whole write, which the front event's time in the header brings within a
- * quarter of the retention.
+ * this tap moves m (event time − retention, as text). → {inserted 0|1, prevMax, state string}
  */
-export const insertEvent = `${helpers}${windowHelpers}
-local retention = tonumber(ARGV[4])
-if ARGV[7] ~= '' and retention > 0 then
-  local head = redis.call('GETRANGE', KEYS[1], 0, 127)
-  local rs = string.find(head, RS, 1, true)
-  if rs then
-    local hf = split(string.sub(head, 1, rs - 1))
-    local t = tonumber(ARGV[3])
-    if hf[3] == ARGV[7] and hf[4] and hf[4] ~= '' and t > tonumber(hf[1]) then
-      local cut = t - retention
-      if cut >= tonumber(hf[2]) and cut - tonumber(hf[4]) < retention / 4 then
-        local newHead = ARGV[3] .. US .. ARGV[6] .. US .. nextVersion(hf[3]) .. US .. hf[4]
-        if #newHead == rs - 1 then
-          redis.call('SETRANGE', KEYS[1], 0, newHead)
-          redis.call('APPEND', KEYS[1], ARGV[1])
-          redis.call('PEXPIRE', KEYS[1], ARGV[5])
-          return { 1, hf[1], newHead, 1 }
-        end
-      end
-    end
-  end
-end
+export const insertEvent = `${helpers}
 local f, ev, p = loadAt(redis.call('GET', KEYS[1]))
 local m, c = -1, nil
 if f then m, c = tonumber(f[1]), tonumber(f[2]) end
@@ -201,15 +137,10 @@ local id, t = ARGV[2], tonumber(ARGV[3])
 local found = c ~= nil and t <= m and findLive(ev, id, c, p)
 local moved = not found and t > m
 if moved then m = t end
-local cut = m - retention
+local cut = m - tonumber(ARGV[4])
 if c ~= nil and cut < c then ev, p = compact(string.sub(ev, p), c), 1 end
 local mt, ct = headText(f, moved, cut, ARGV[3], ARGV[6])
-local live = liveFrom(ev, p, cut)
-local add = (not found and t > cut) and ARGV[1] or ''
--- a version only on a window long enough for the client to hold (ARGV[8] characters): shorter ones
--- keep the two-field header, and their writes format no number
-local versioned = #mt + #ct + 1 + (#ev - live + 1) + #add >= tonumber(ARGV[8])
-local out = mt .. US .. ct .. (versioned and tailHead(f, ev, live, add ~= '' and ARGV[3]) or '') .. string.sub(ev, live) .. add
+local out = mt .. US .. ct .. string.sub(ev, liveFrom(ev, p, cut)) .. ((not found and t > cut) and ARGV[1] or '')
 redis.call('SET', KEYS[1], out, 'PX', ARGV[5])
 return { found and 0 or 1, f and f[1] or '-1', out }
 `;
@@ -362,13 +293,13 @@ return { found and 0 or 1, f and f[1] or '-1', out, later }
 `;
 
 /** KEYS: account or device. ARGV: tap_id. */
-export const removeEvent = `${helpers}${windowHelpers}
+export const removeEvent = `${helpers}
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
 local f, ev = load(raw)
 local kept = without(ev, ARGV[1], tonumber(f[2]))
 if kept == ev then return 0 end
-redis.call('SET', KEYS[1], f[1] .. US .. f[2] .. (f[3] and tailHead(f, kept, 1) or '') .. kept, 'KEEPTTL')
+redis.call('SET', KEYS[1], f[1] .. US .. f[2] .. kept, 'KEEPTTL')
 return 1
 `;
 

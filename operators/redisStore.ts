@@ -14,7 +14,7 @@ import { TaplineError } from '../pipeline/errors.ts';
 import type { Decision } from '../schemas/types.ts';
 import type { PhoneAdjustment } from './entityState.ts';
 import { packEvent, parseTapIndex } from './redis/layout.ts';
-import { WindowCache, type Held, type Read, type WindowCacheOptions } from './redis/windowCache.ts';
+import { WindowCache, type WindowCacheOptions } from './redis/windowCache.ts';
 import {
   createPipelineConnection,
   type PipelineConnection,
@@ -106,13 +106,7 @@ function unavailable(e: unknown): TaplineError {
   );
 }
 
-export interface RedisStore extends StateStore {
-  redis: Redis;
-  /** The windows kept parsed and appended to (its counters are for tests and benchmarks). */
-  windows: WindowCache;
-}
-
-export function createRedisStore(options: RedisStoreOptions): RedisStore {
+export function createRedisStore(options: RedisStoreOptions): StateStore & { redis: Redis } {
   const owned = typeof options.redis === 'string';
   const redis =
     typeof options.redis === 'string' ? new Redis(options.redis, { lazyConnect: false }) : options.redis;
@@ -140,8 +134,6 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   ];
   let trips = 0;
   const windows = new WindowCache(options.windowCache);
-  let windowsGeneration = 0;
-  const windowKey = (ref: EntityRef) => `${ref.type}:${ref.id}`;
 
   /** One pipeline's answers; `run` also counts it as a round trip. */
   const send = async (commands: Commands): Promise<Reply[]> => {
@@ -172,21 +164,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
 
   async function executePart(ops: readonly StoreOp[]): Promise<StoreResult[]> {
     const pipe = new Commands(connection);
-    // Answers from before the connection last dropped may be from another Redis life.
-    if (connection.generation !== windowsGeneration) {
-      windows.clear();
-      windowsGeneration = connection.generation;
-    }
-    /**
-     * Per account or device insert: the window held when it was sent (the first insert into it in
-     * this part), the version it asks the script to find, and its packed event. A later insert into
-     * the same window asks for the version the earlier ones make if they append.
-     */
-    const held: Array<Held | undefined> = [];
-    const expect: string[] = [];
-    const packed: string[] = [];
-    const sent = new Map<string, string>();
-    for (const [i, op] of ops.entries()) {
+    for (const op of ops) {
       switch (op.op) {
         case 'claimTap':
           claim(pipe, op.tapId, packEntry(op.entry), op.ttlMs);
@@ -208,29 +186,17 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
               op.adjustmentKeepMs ?? '',
               ev[1] - op.retentionMs,
             );
-          else {
-            // With the version of the window held, the script may append without answering it.
-            const key = windowKey(op.entity);
-            const before = sent.get(key);
-            if (before === undefined) {
-              held[i] = windows.held(key);
-              expect[i] = held[i]?.version ?? '';
-            } else expect[i] = before === '' ? '' : String(BigInt(before) + 1n);
-            sent.set(key, expect[i]!);
-            packed[i] = packEvent(op.entity.type, ev);
+          else
             pipe.script(
               'insertEvent',
               entityKey(op.entity),
-              packed[i],
+              packEvent(op.entity.type, ev),
               ev[0],
               ev[1],
               op.retentionMs,
               op.ttlMs,
               ev[1] - op.retentionMs,
-              expect[i]!,
-              windows.minChars,
             );
-          }
           break;
         }
         case 'adjustTap':
@@ -249,26 +215,19 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       }
     }
     const res = await send(pipe);
-    /** Each window as the last answer in this part left it. */
-    const after = new Map<string, Held | null>();
     return ops.map((op, i): StoreResult => {
       const r = res[i];
       switch (op.op) {
         case 'claimTap':
           return claimResult(r!);
         case 'insertEvent': {
-          const [inserted, prev, text, later] = r as [number, string, string, (string[] | number)?];
-          const key = windowKey(op.entity);
-          let read: Read;
-          if (op.entity.type !== 'm' && later === 1) {
-            // Appended to the window at the version asked for: `text` is the new header.
-            const base = after.has(key) ? after.get(key) : held[i];
-            if (!base || base.version !== expect[i])
-              throw new Error(`Redis appended to window ${key} at a version this store does not hold`);
-            read = windows.appended(key, base, text, packed[i]!);
-          } else read = windows.read(key, op.entity.type, text, later as string[] | undefined);
-          after.set(key, read.window);
-          return { op: 'insertEvent', inserted: inserted === 1, prevMax: Number(prev), state: read.state };
+          const [inserted, prev, state, later] = r as [number, string, string, string[]?];
+          return {
+            op: 'insertEvent',
+            inserted: inserted === 1,
+            prevMax: Number(prev),
+            state: windows.state(`${op.entity.type}:${op.entity.id}`, op.entity.type, state, later),
+          };
         }
         case 'adjustTap':
           return { op: 'adjustTap', status: r as 'ok' | 'unknown' | 'duplicate' | 'conflict' };
@@ -312,7 +271,6 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
 
   return {
     redis,
-    windows,
     roundTrips: () => trips,
     async lookupTaps(ids) {
       const pipe = new Commands(connection);

@@ -108,22 +108,19 @@ export function parseEntity(type: EntityType, raw: string, later?: readonly stri
 
 /**
  * The header of an entity string: the state without its events (`e` empty; a phone's month sums,
- * holds, adjustment ids and, from `later`, its month taps), the cut, where the events start, and an
- * account's or device's window version (operators/redisScripts.ts).
+ * holds, adjustment ids and, from `later`, its month taps), the cut, and where the events start.
  */
 export function parseHead(
   type: EntityType,
   raw: string,
   later?: readonly string[],
-): { state: EntityState; cut: number; eventsAt: number; version: string } {
+): { state: EntityState; cut: number; eventsAt: number } {
   const first = raw.indexOf(RS);
   const headEnd = first < 0 ? raw.length : first;
   const h1 = fieldEnd(raw, 0, headEnd);
   const h2 = fieldEnd(raw, h1 + 1, headEnd);
   const state: EntityState = { m: Number(raw.slice(0, h1)), e: [] };
   const cut = Number(raw.slice(h1 + 1, h2));
-  // An account's or device's window version ('' in a window written before versions).
-  const version = type === 'm' || h2 >= headEnd ? '' : raw.slice(h2 + 1, fieldEnd(raw, h2 + 1, headEnd));
   if (type === 'm') {
     const h3 = fieldEnd(raw, h2 + 1, headEnd);
     const h4 = fieldEnd(raw, h3 + 1, headEnd);
@@ -139,7 +136,7 @@ export function parseHead(
       for (let i = 0; i + 1 < later.length; i += 2) state.mt[later[i]!] = parseMonthTap(later[i + 1]!);
     }
   }
-  return { state, cut, eventsAt: headEnd, version };
+  return { state, cut, eventsAt: headEnd };
 }
 
 /**

@@ -36,11 +36,6 @@ interface Waiting {
 export interface PipelineConnection {
   /** The SHA1 of a script given at creation, for EVALSHA. */
   sha(name: string): string;
-  /**
-   * How many times the connection has failed or been dropped: answers read before and after a change
-   * may come from different Redis lives (a restart can lose the last writes).
-   */
-  readonly generation: number;
   /** Writes `count` encoded commands and resolves with their replies (error replies in place). */
   send(commands: string, count: number): Promise<Reply[]>;
   close(): Promise<void>;
@@ -55,7 +50,6 @@ export function createPipelineConnection(
   );
   let socket: Socket | null = null;
   let closed = false;
-  let generation = 0;
   const waiting: Waiting[] = [];
   const reader = new ReplyReader();
 
@@ -64,7 +58,6 @@ export function createPipelineConnection(
     socket = null;
     s.destroy();
     reader.reset();
-    generation++;
     for (const w of waiting.splice(0)) w.reject(e);
   };
 
@@ -130,9 +123,6 @@ export function createPipelineConnection(
   };
 
   return {
-    get generation() {
-      return generation;
-    },
     sha(name) {
       const sha = shas.get(name);
       if (!sha) throw new Error(`no script named ${name}`);

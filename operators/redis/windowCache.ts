@@ -11,27 +11,11 @@
  * garbage collection (bench/windowCost.ts: 424 µs at 1,000 events, 4.5 ms at 5,000). Events are
  * tuples the store never changes, so states may share them.
  *
- * A kept account or device window also has a version (operators/redisScripts.ts): the store sends
- * it with the next insert into that window, and when Redis still holds that version the script only
- * appends the event and answers the new header. `appended` then builds the window from the one kept,
- * so neither side reads the whole window (windowCost.ts: Redis CPU per insert ~19 µs at 5,000 events,
- * against ~1.5 ms when it answers the window).
- *
- * Only windows of at least `minChars` are kept (short ones cost little to parse, and the script's
- * whole write costs less than its append there), at most `maxChars` of them in all; the oldest read
- * goes first.
+ * Only windows of at least `minChars` are kept (short ones cost little to parse), at most `maxChars`
+ * of them in all; the oldest read goes first.
  */
 import type { EntityEvent, EntityState, EntityType } from '../entityState.ts';
 import { forEachEvent, parseEntity, parseHead, RS, unpackEvent } from './layout.ts';
-
-/** A window as kept: hold it from an insert's sending to its answer (appended). */
-export type Held = Readonly<Parsed>;
-
-/** An answer's state, and its window when it was parsed into one (null: short, parsed by parseEntity). */
-export interface Read {
-  state: EntityState;
-  window: Held | null;
-}
 
 interface Parsed {
   type: EntityType;
@@ -39,8 +23,6 @@ interface Parsed {
   /** Where the events start in `raw` (the first RS), and the cut they were parsed under. */
   eventsAt: number;
   cut: number;
-  /** An account's or device's window version ('' for phones and windows written before versions). */
-  version: string;
   /** Every event record in `raw`, dead ones too: its start (relative to eventsAt), time and tuple. */
   offsets: number[];
   times: number[];
@@ -58,16 +40,11 @@ export interface WindowCacheOptions {
 export class WindowCache {
   private readonly windows = new Map<string, Parsed>();
   private chars = 0;
-  /** Windows shorter than this are not kept (and the insert script writes them without a version). */
-  readonly minChars: number;
+  private readonly minChars: number;
   private readonly maxChars: number;
-  /**
-   * Answers that reused the parsed events, those parsed whole, and the appends answered without the
-   * window (for tests and benchmarks).
-   */
+  /** Answers that reused the parsed events, and those parsed whole (for tests and benchmarks). */
   reused = 0;
   parsed = 0;
-  appends = 0;
 
   constructor(options: WindowCacheOptions = {}) {
     this.minChars = options.minChars ?? 2048;
@@ -76,84 +53,25 @@ export class WindowCache {
 
   /** The state in `raw`, the answer of an insert into the entity `key`; as parseEntity(type, raw, later). */
   state(key: string, type: EntityType, raw: string, later?: readonly string[]): EntityState {
-    return this.read(key, type, raw, later).state;
-  }
-
-  /** As `state`, with the window read (to append to while its answer is not yet kept). */
-  read(key: string, type: EntityType, raw: string, later?: readonly string[]): Read {
     const before = this.windows.get(key);
     if (!before && raw.length < this.minChars) {
       // Most windows: short, and not kept.
       this.parsed++;
-      return { state: parseEntity(type, raw, later), window: null };
+      return parseEntity(type, raw, later);
     }
-    const { state, cut, eventsAt, version } = parseHead(type, raw, later);
-    let now = before && before.type === type ? extend(before, { type, raw, eventsAt, cut, version }) : null;
+    const { state, cut, eventsAt } = parseHead(type, raw, later);
+    let now = before && before.type === type ? extend(before, { type, raw, eventsAt, cut }) : null;
     if (now) this.reused++;
     else {
-      now = scan(type, raw, eventsAt, cut, version);
+      now = scan(type, raw, eventsAt, cut);
       this.parsed++;
     }
-    return this.settle(key, before, now, state, cut);
-  }
-
-  /**
-   * The window kept for `key` if it has a version: the insert script appends to the stored window
-   * without answering it when that version is still the stored one. Hold on to it until the answer.
-   */
-  held(key: string): Held | undefined {
-    const w = this.windows.get(key);
-    return w && w.version !== '' ? w : undefined;
-  }
-
-  /**
-   * The state after the script appended `packed` to the window `base` (the one held when the insert
-   * was sent, or the answer to the insert before it in the same pipeline) and wrote the new header
-   * `head` over the old one, of the same length.
-   */
-  appended(key: string, base: Held, head: string, packed: string): Read {
-    const raw = head + base.raw.slice(base.eventsAt) + packed;
-    const { state, cut, eventsAt, version } = parseHead(base.type, raw);
-    if (eventsAt !== base.eventsAt)
-      throw new Error(`window ${key}: the new header is not the old one's length`);
-    const now: Parsed = {
-      ...base,
-      raw,
-      cut,
-      version,
-      offsets: [...base.offsets],
-      times: [...base.times],
-      events: [...base.events],
-    };
-    forEachEvent(raw, base.raw.length, (at, t, a, b, end) => {
-      now.offsets.push(at - eventsAt);
-      now.times.push(t);
-      now.events.push(t > cut ? unpackEvent(base.type, raw, at + 1, a, b, end, t) : null);
-    });
-    this.appends++;
-    return this.settle(key, this.windows.get(key), now, state, cut);
-  }
-
-  /** Forgets every window: answers from here on may come from another Redis life. */
-  clear(): void {
-    this.windows.clear();
-    this.chars = 0;
-  }
-
-  /** `state` with `now`'s events later than `cut`, and `now` kept in place of `before`. */
-  private settle(
-    key: string,
-    before: Parsed | undefined,
-    now: Parsed,
-    state: EntityState,
-    cut: number,
-  ): Read {
     for (let i = 0; i < now.events.length; i++) {
       const ev = now.events[i];
       if (ev && now.times[i]! > cut) state.e.push(ev);
     }
     this.keep(key, before, now);
-    return { state, window: now };
+    return state;
   }
 
   private keep(key: string, before: Parsed | undefined, now: Parsed): void {
@@ -173,8 +91,8 @@ export class WindowCache {
 }
 
 /** Every event of `raw` from `eventsAt`, those later than `cut` read. */
-function scan(type: EntityType, raw: string, eventsAt: number, cut: number, version: string): Parsed {
-  const parsed: Parsed = { type, raw, eventsAt, cut, version, offsets: [], times: [], events: [] };
+function scan(type: EntityType, raw: string, eventsAt: number, cut: number): Parsed {
+  const parsed: Parsed = { type, raw, eventsAt, cut, offsets: [], times: [], events: [] };
   forEachEvent(raw, eventsAt, (at, t, a, b, end) => {
     parsed.offsets.push(at - eventsAt);
     parsed.times.push(t);
@@ -189,19 +107,16 @@ interface Answer {
   raw: string;
   eventsAt: number;
   cut: number;
-  version: string;
 }
 
 /**
- * The answer as `before`'s events less a dead prefix (or none: a write that did not trim, a removal's
- * header left as it was), plus at most one appended event, parsed from `before`; null when it is
- * anything else.
+ * The answer as `before`'s events less a dead prefix (or none: a removal leaves the front as it
+ * was), plus at most one appended event, parsed from `before`; null when it is anything else.
  */
 function extend(before: Parsed, answer: Answer): Parsed | null {
   // A cut that moved back revives dead events: only a whole parse knows them.
   if (answer.cut < before.cut) return null;
-  // The whole-window write drops the events not later than the cut from the front, up to the first
-  // live one; the append leaves them.
+  // The script drops the events not later than the cut from the front, up to the first live one.
   let live = 0;
   while (live < before.times.length && before.times[live]! <= answer.cut) live++;
   return after(before, answer, live) ?? (live > 0 ? after(before, answer, 0) : null);

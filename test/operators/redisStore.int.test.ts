@@ -11,10 +11,10 @@ import { adjustment, DAY, decisionOf, harness, HOUR, T0, tap } from './harness.t
 
 const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
 const prefixes: string[] = [];
-const makeStore = (options: Omit<Parameters<typeof createRedisStore>[0], 'redis' | 'keyPrefix'> = {}) => {
+const makeStore = () => {
   const keyPrefix = `test:${randomUUID().slice(0, 8)}:`;
   prefixes.push(keyPrefix);
-  return createRedisStore({ redis, keyPrefix, ...options });
+  return createRedisStore({ redis, keyPrefix });
 };
 
 afterAll(async () => {
@@ -25,11 +25,7 @@ afterAll(async () => {
   await redis.quit();
 });
 
-conformanceSuite('redis store', () => makeStore());
-// Every window kept and versioned, so inserts take the script's append (operators/redisScripts.ts).
-conformanceSuite('redis store, appending to the windows it holds', () =>
-  makeStore({ windowCache: { minChars: 0 } }),
-);
+conformanceSuite('redis store', makeStore);
 
 describe('redis store specifics', () => {
   it('every key has a TTL, keys carry one hash tag each, and a batch is one round trip plus one', async () => {
@@ -153,56 +149,5 @@ describe('redis store specifics', () => {
     expect(await harness(store).send(next)).toEqual(await harness(createMemoryStore()).send(next));
     expect(await redis.hkeys(`${phone}:t`)).toEqual([next.tap_id]);
     expect(await redis.zrange(`${phone}:z`, 0, -1)).toEqual([next.tap_id]);
-  });
-});
-
-describe('appends to the windows a store holds', () => {
-  const DAYS_EVENT = (id: string, t: number): StoreOp => ({
-    op: 'insertEvent',
-    entity: { type: 'a', id: 'hot' },
-    event: [id, t, 0, `dev-${t % 3}`, 'KR', 37.5, 127.25],
-    retentionMs: 40,
-    ttlMs: DAY,
-  });
-  const stored = async (prefix: string) => (await redis.get(`${prefix}{a:hot}`))!;
-
-  it('append without answering the window, leave Redis the window they answer, and keep it bounded', async () => {
-    const store = makeStore({ windowCache: { minChars: 0 } });
-    const prefix = prefixes[prefixes.length - 1]!;
-    // 300 taps 1 ms apart, 7 to a part, with 40 ms of retention: events die as they come.
-    for (let i = 0; i < 300; i += 7) {
-      const ops = Array.from({ length: Math.min(7, 300 - i) }, (_, k) => DAYS_EVENT(`t${i + k}`, T0 + i + k));
-      const [answers] = store.execute([ops]);
-      const results = await answers!;
-      const last = results.at(-1)!;
-      if (last.op !== 'insertEvent') throw new Error('an insert answered as something else');
-      const raw = await stored(prefix);
-      expect(last.state).toEqual(parseEntity('a', raw));
-      // Dead events left at the front stay within a quarter of the retention (10 ms: ~10 events).
-      expect(raw.split('\x1e').length - 1).toBeLessThanOrEqual(40 + 10 + 7);
-    }
-    expect(store.windows.appends).toBeGreaterThan(250);
-  });
-
-  it('fall back to the whole window when another store wrote in between, or the key was made again', async () => {
-    const a = makeStore({ windowCache: { minChars: 0 } });
-    const prefix = prefixes[prefixes.length - 1]!;
-    const b = createRedisStore({ redis, keyPrefix: prefix, windowCache: { minChars: 0 } });
-    const insert = async (store: typeof a, n: number) => {
-      const [answers] = store.execute([[DAYS_EVENT(`t${n}`, T0 + n)]]);
-      const [result] = await answers!;
-      if (result?.op !== 'insertEvent') throw new Error('an insert answered as something else');
-      expect(result.state).toEqual(parseEntity('a', await stored(prefix)));
-    };
-    for (let n = 0; n < 60; n++) await insert(n % 3 === 0 ? b : a, n);
-    const appended = a.windows.appends;
-    expect(appended).toBeGreaterThan(10);
-    // The key expires and another store makes it again: what `a` holds is not that window.
-    await redis.del(`${prefix}{a:hot}`);
-    await insert(b, 60);
-    await insert(b, 61);
-    await insert(a, 62);
-    expect(a.windows.appends).toBe(appended);
-    await b.close();
   });
 });
