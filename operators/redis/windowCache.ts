@@ -3,9 +3,10 @@
  * what changed. An insert script answers the entity's whole string (operators/redisScripts.ts); the
  * usual change from the previous answer is a new header, some dead events dropped from the front and
  * one event appended. When the new string is exactly that, the events already parsed are reused and
- * only the appended one is read. Anything else (a removal, another worker's insert between, a cut that
- * moved back) gives a string that does not match, and it is parsed whole, as parseEntity does. The
- * match is checked on the text itself, so the state is always what parseEntity would give.
+ * only the appended one is read. Anything else (a removal from the middle, another worker's insert
+ * between, a cut that moved back) gives a string that does not match, and it is parsed whole, as
+ * parseEntity does. The match is checked on the text itself, so the state is always what parseEntity
+ * would give.
  *
  * Parsing a window of N events per insert made the worker's CPU per insert linear in N, most of it in
  * garbage collection (bench/windowCost.ts: 424 µs at 1,000 events, 4.5 ms at 5,000). Events are
@@ -63,7 +64,7 @@ export class WindowCache {
     let now = before && before.type === type ? extend(before, { type, raw, eventsAt, cut }) : null;
     if (now) this.reused++;
     else {
-      now = scan(type, raw, eventsAt, cut);
+      now = scan({ type, raw, eventsAt, cut });
       this.parsed++;
     }
     for (let i = 0; i < now.events.length; i++) {
@@ -90,23 +91,24 @@ export class WindowCache {
   }
 }
 
-/** Every event of `raw` from `eventsAt`, those later than `cut` read. */
-function scan(type: EntityType, raw: string, eventsAt: number, cut: number): Parsed {
-  const parsed: Parsed = { type, raw, eventsAt, cut, offsets: [], times: [], events: [] };
-  forEachEvent(raw, eventsAt, (at, t, a, b, end) => {
-    parsed.offsets.push(at - eventsAt);
-    parsed.times.push(t);
-    parsed.events.push(t > cut ? unpackEvent(type, raw, at + 1, a, b, end, t) : null);
-  });
+/** An answer: its text, the type of its entity, and what its header says. */
+type Answer = Pick<Parsed, 'type' | 'raw' | 'eventsAt' | 'cut'>;
+
+/** Every event of the answer, those later than its cut read. */
+function scan(answer: Answer): Parsed {
+  const parsed: Parsed = { ...answer, offsets: [], times: [], events: [] };
+  readEvents(parsed, answer.eventsAt);
   return parsed;
 }
 
-/** An answer: its text, the type of its entity, and what its header says. */
-interface Answer {
-  type: EntityType;
-  raw: string;
-  eventsAt: number;
-  cut: number;
+/** Adds the event records of `into.raw` from `from` (an RS) on to `into`, those later than its cut read. */
+function readEvents(into: Parsed, from: number): void {
+  const { type, raw, eventsAt, cut } = into;
+  forEachEvent(raw, from, (at, t, a, b, end) => {
+    into.offsets.push(at - eventsAt);
+    into.times.push(t);
+    into.events.push(t > cut ? unpackEvent(type, raw, at + 1, a, b, end, t) : null);
+  });
 }
 
 /**
@@ -124,7 +126,7 @@ function extend(before: Parsed, answer: Answer): Parsed | null {
 
 /** The answer as `before`'s events from its `first` on, plus at most one appended event; null if not. */
 function after(before: Parsed, answer: Answer, first: number): Parsed | null {
-  const { type, raw, eventsAt, cut } = answer;
+  const { raw, eventsAt } = answer;
   const oldEvents = before.raw.length - before.eventsAt;
   const dropped = first < before.offsets.length ? before.offsets[first]! : oldEvents;
   const kept = oldEvents - dropped;
@@ -140,10 +142,6 @@ function after(before: Parsed, answer: Answer, first: number): Parsed | null {
   if (tailAt === raw.length) return next;
   // The rest must be one event record: an RS and no other.
   if (raw[tailAt] !== RS || raw.indexOf(RS, tailAt + 1) >= 0) return null;
-  forEachEvent(raw, tailAt, (at, t, a, b, end) => {
-    next.offsets.push(at - eventsAt);
-    next.times.push(t);
-    next.events.push(t > cut ? unpackEvent(type, raw, at + 1, a, b, end, t) : null);
-  });
+  readEvents(next, tailAt);
   return next;
 }
